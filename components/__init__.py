@@ -1,0 +1,1 @@
+"""Rendering only: functions that return Reflex components."""

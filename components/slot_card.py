@@ -1,0 +1,173 @@
+"""Slot cards of the dashboard: full card, favourite chip, "your session" banner."""
+
+import reflex as rx
+
+from components import theme
+from components.common import elapsed
+from services.slots import SlotCard
+from state.auth import AuthState
+from state.dashboard import DashboardState
+
+
+def _is_mine(slot: SlotCard):
+    return slot.busy & (slot.occupant_id == AuthState.user_id)
+
+
+def _status_colour(slot: SlotCard, prefix: str = ""):
+    return rx.cond(
+        _is_mine(slot), prefix + theme.MINE, rx.cond(slot.busy, prefix + theme.BUSY, prefix + theme.FREE)
+    )
+
+
+def _dot(slot: SlotCard) -> rx.Component:
+    return rx.box(width="8px", height="8px", border_radius="50%", background=_status_colour(slot), flex_shrink="0")
+
+
+def status_line(slot: SlotCard) -> rx.Component:
+    return rx.hstack(
+        _dot(slot),
+        rx.cond(
+            _is_mine(slot),
+            rx.text("Ваша сессия — ", elapsed(slot.started_at_ms, "minutes"), size="2"),
+            rx.cond(
+                slot.busy,
+                rx.text("Занято: ", slot.occupant_name, " — ", elapsed(slot.started_at_ms, "minutes"), size="2"),
+                rx.text("Свободен", size="2"),
+            ),
+        ),
+        align="center",
+        spacing="2",
+        color=theme.MUTED,
+        data_testid="slot-status",
+    )
+
+
+def _star(slot: SlotCard) -> rx.Component:
+    fav = DashboardState.favourites.contains(slot.id)
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon("star", size=18, fill=rx.cond(fav, "#facc15", "none"), color=rx.cond(fav, "#facc15", theme.MUTED)),
+            variant="ghost",
+            size="2",
+            on_click=DashboardState.toggle_favourite(slot.id),
+            aria_label=rx.cond(fav, "Убрать из избранного", "В избранное"),
+            data_testid="favourite-toggle",
+        ),
+        content=rx.cond(fav, "Убрать из избранного", "В избранное"),
+    )
+
+
+def _force_release(slot: SlotCard) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Освободить", color_scheme="red", variant="soft", size="2")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Освободить слот?"),
+            rx.alert_dialog.description(
+                rx.text("Сессия пользователя ", rx.text.strong(slot.occupant_name), " в ", slot.service_name,
+                        " будет завершена сейчас же.")
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Да, освободить", color_scheme="red", on_click=DashboardState.force_release(slot.id))
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def _actions(slot: SlotCard) -> rx.Component:
+    return rx.cond(
+        _is_mine(slot),
+        rx.link(rx.button("Вернуться к сессии", color_scheme="amber", size="2", width="100%"),
+                href="/session/" + slot.id, width=["100%", "auto"]),
+        rx.cond(
+            slot.busy,
+            rx.cond(AuthState.is_admin, _force_release(slot), rx.fragment()),
+            rx.button(
+                "Занять",
+                color_scheme="green",
+                size="2",
+                width=["100%", "auto"],
+                loading=DashboardState.taking == slot.id,
+                on_click=DashboardState.take(slot.id),
+            ),
+        ),
+    )
+
+
+def slot_card(slot: SlotCard) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.text(slot.service_name, weight="bold", size="3"),
+                rx.cond(slot.tier != "", rx.badge(slot.tier, variant="soft", color_scheme="gray", size="1")),
+                spacing="1",
+                align="start",
+            ),
+            rx.spacer(),
+            _star(slot),
+            width="100%",
+            align="start",
+        ),
+        status_line(slot),
+        rx.box(_actions(slot), width="100%", display="flex", justify_content="flex-end"),
+        spacing="3",
+        padding="1em",
+        style=theme.card_style,
+        border_left=_status_colour(slot, "4px solid "),
+        width="100%",
+        data_testid="slot-card",
+        data_slot=slot.id,
+        data_busy=rx.cond(slot.busy, "true", "false"),
+    )
+
+
+def favourite_chip(slot: SlotCard) -> rx.Component:
+    return rx.cond(
+        DashboardState.favourites.contains(slot.id),
+        rx.box(
+            rx.text(slot.service_name, size="2", weight="medium", style={"display": "-webkit-box", "-webkit-line-clamp": "2",
+                                                                        "-webkit-box-orient": "vertical", "overflow": "hidden"}),
+            rx.hstack(_dot(slot), rx.text(rx.cond(slot.busy, "Занят", "Свободен"), size="1", color=theme.MUTED),
+                      align="center", spacing="1"),
+            on_click=rx.cond(slot.busy, rx.noop(), DashboardState.take(slot.id)),
+            cursor=rx.cond(slot.busy, "default", "pointer"),
+            min_width="150px",
+            max_width="150px",
+            height="84px",
+            padding="0.6em 0.75em",
+            display="flex",
+            flex_direction="column",
+            justify_content="space-between",
+            style=theme.card_style,
+            flex_shrink="0",
+            data_testid="favourite-chip",
+        ),
+    )
+
+
+def active_session_banner(slot: SlotCard) -> rx.Component:
+    return rx.cond(
+        _is_mine(slot),
+        rx.callout.root(
+            rx.hstack(
+                rx.callout.icon(rx.icon("monitor-play")),
+                rx.text("Ваша активная сессия: ", rx.text.strong(slot.service_name), " — ",
+                        elapsed(slot.started_at_ms, "clock")),
+                rx.spacer(),
+                rx.link(rx.button("Вернуться к сессии", color_scheme="amber", size="2"), href="/session/" + slot.id),
+                align="center",
+                width="100%",
+                wrap="wrap",
+                spacing="3",
+            ),
+            color_scheme="amber",
+            width="100%",
+            data_testid="active-session-banner",
+        ),
+    )
+

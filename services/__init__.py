@@ -1,0 +1,1 @@
+"""Domain rules and integrations of VDI Taxi: plain Python, no UI framework."""

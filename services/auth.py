@@ -1,0 +1,329 @@
+"""Logins: passwords, TOTP second factor, revocable tokens, brute-force throttling."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import bcrypt
+import jwt
+import pyotp
+import segno
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from services import audit, clock, crypto
+from services.db import session_scope
+from services.errors import DomainError
+from services.models import AuthToken, LoginThrottle, User
+from services.settings import get_settings
+
+ISSUER = "VDI Такси"
+TOTP_STEP = 30
+# Failures older than this stop counting towards an IP lock.
+FAILURE_WINDOW = timedelta(minutes=15)
+# A real hash to compare against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(rounds=12))
+
+
+class AuthError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    name: str
+    is_admin: bool
+    has_2fa: bool
+    onboarded: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserInfo:
+        assert user.id is not None
+        return cls(
+            id=user.id,
+            username=user.username,
+            name=user.name,
+            is_admin=user.is_admin,
+            has_2fa=user.totp_secret_enc is not None,
+            onboarded=user.onboarded,
+        )
+
+    @property
+    def must_enrol_2fa(self) -> bool:
+        """Admins cannot work without a second factor."""
+        return self.is_admin and not self.has_2fa
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    user: UserInfo
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    uri: str
+    qr_data_uri: str
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise DomainError("Пароль должен быть не короче 8 символов")
+    if len(password.encode()) > 72:
+        raise DomainError("Пароль слишком длинный (не больше 72 байт)")
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+
+
+def _password_matches(password: str, hashed: str) -> bool:
+    raw = password.encode()
+    if len(raw) > 72:
+        return False
+    return bcrypt.checkpw(raw, hashed.encode())
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def _lock_seconds(failures: int) -> int:
+    s = get_settings()
+    over = failures - s.login_lock_threshold
+    if over < 0:
+        return 0
+    return min(s.login_lock_base_seconds * (2**over), s.login_lock_max_seconds)
+
+
+def _throttle_keys(username: str, client_ip: str) -> list[str]:
+    keys = [f"user:{username.lower()}"]
+    if client_ip:
+        keys.append(f"ip:{client_ip}")
+    return keys
+
+
+def _check_lock(session: Session, keys: list[str], now: datetime) -> None:
+    for key in keys:
+        row = session.get(LoginThrottle, key)
+        if row and row.locked_until and row.locked_until > now:
+            wait = int((row.locked_until - now).total_seconds()) + 1
+            raise AuthError(f"Слишком много неудачных попыток. Повторите через {wait} с.")
+
+
+def _record_failure(session: Session, keys: list[str], now: datetime, client_ip: str, username: str) -> None:
+    for key in keys:
+        row = session.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, updated_at=now)
+        elif row.updated_at < now - FAILURE_WINDOW and not (row.locked_until and row.locked_until > now):
+            row.failures = 0
+        row.failures += 1
+        row.updated_at = now
+        seconds = _lock_seconds(row.failures)
+        if seconds:
+            row.locked_until = now + timedelta(seconds=seconds)
+            audit.record(session, "login_locked", subject=key, detail=f"{seconds} s", client_ip=client_ip)
+        session.add(row)
+    audit.record(session, "login_failed", subject=username[:64], client_ip=client_ip)
+
+
+def _clear_failures(session: Session, username: str) -> None:
+    row = session.get(LoginThrottle, f"user:{username.lower()}")
+    if row:
+        session.delete(row)
+
+
+# ---------------------------------------------------------------- TOTP
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret, interval=TOTP_STEP)
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step a code belongs to, allowing one step of clock drift."""
+    code = code.strip().replace(" ", "")
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = _totp(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _consume_step(session: Session, user_id: int, step: int) -> bool:
+    """Accept a step only if it is newer than the last one used (atomic, so no replay)."""
+    result = session.exec(
+        update(User)
+        .where(User.id == user_id)
+        .where(or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+    )
+    return result.rowcount == 1
+
+
+def begin_enrolment(user_id: int) -> Enrolment:
+    with session_scope() as session:
+        user = _load_active(session, user_id)
+        if user.totp_pending_enc:
+            secret = crypto.decrypt(user.totp_pending_enc)
+        else:
+            secret = pyotp.random_base32()
+            user.totp_pending_enc = crypto.encrypt(secret)
+            session.add(user)
+        uri = _totp(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2, dark="#0f172a", light="#ffffff")
+    return Enrolment(secret=secret, uri=uri, qr_data_uri=qr)
+
+
+def confirm_enrolment(user_id: int, code: str, client_ip: str = "") -> UserInfo:
+    now = clock.now()
+    with session_scope() as session:
+        user = _load_active(session, user_id)
+        if not user.totp_pending_enc:
+            raise AuthError("Сначала откройте страницу подключения 2FA")
+        secret = crypto.decrypt(user.totp_pending_enc)
+        step = _matching_step(secret, code, now)
+        if step is None:
+            raise AuthError("Неверный код 2FA. Проверьте время на телефоне и попробуйте снова.")
+        user.totp_secret_enc = user.totp_pending_enc
+        user.totp_pending_enc = None
+        user.totp_last_step = step
+        session.add(user)
+        audit.record(session, "2fa_enrolled", actor_id=user_id, subject=user.username, client_ip=client_ip)
+        return UserInfo.of(user)
+
+
+def current_code(secret: str, at: datetime | None = None) -> str:
+    """The code an authenticator app would show; used by the operator CLI and tests."""
+    return _totp(secret).at(at or clock.now())
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _issue_token(session: Session, user: User, client_ip: str, now: datetime) -> str:
+    assert user.id is not None
+    jti = secrets.token_urlsafe(24)
+    expires = now + timedelta(minutes=get_settings().token_ttl_minutes)
+    session.add(AuthToken(jti=jti, user_id=user.id, issued_at=now, expires_at=expires, client_ip=client_ip[:64]))
+    payload = {"sub": str(user.id), "jti": jti, "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
+    return jwt.encode(payload, crypto.jwt_key(), algorithm="HS256")
+
+
+def _decode(token: str) -> dict | None:
+    if not token or len(token) > 2000:
+        return None
+    try:
+        return jwt.decode(
+            token,
+            crypto.jwt_key(),
+            algorithms=["HS256"],
+            options={"require": ["sub", "jti", "exp"], "verify_exp": False},
+        )
+    except jwt.PyJWTError:
+        return None
+
+
+def resolve_token(token: str) -> UserInfo | None:
+    """The user behind a token, or None if it is invalid, expired, revoked or deactivated."""
+    claims = _decode(token)
+    if claims is None:
+        return None
+    now = clock.now()
+    with session_scope() as session:
+        row = session.get(AuthToken, claims["jti"])
+        if row is None or row.revoked_at is not None or row.expires_at <= now or str(row.user_id) != claims["sub"]:
+            return None
+        user = session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        return UserInfo.of(user)
+
+
+def logout(token: str) -> None:
+    claims = _decode(token)
+    if claims is None:
+        return
+    with session_scope() as session:
+        session.exec(
+            update(AuthToken)
+            .where(AuthToken.jti == claims["jti"], AuthToken.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        )
+
+
+def revoke_user_tokens(session: Session, user_id: int) -> None:
+    session.exec(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+# ---------------------------------------------------------------- login
+
+
+def _load_active(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthError("Сессия входа недействительна. Войдите снова.")
+    return user
+
+
+def login(username: str, password: str, totp_code: str = "", client_ip: str = "") -> LoginResult:
+    username = (username or "").strip().lower()
+    password = password or ""
+    if not username:
+        raise AuthError("Введите логин")
+    if len(password) < 4:
+        raise AuthError("Пароль минимум 4 символа")
+    if len(username) > 64:
+        raise AuthError("Неверный логин или пароль")
+    now = clock.now()
+    keys = _throttle_keys(username, client_ip)
+    with session_scope() as session:
+        _check_lock(session, keys, now)
+        user = session.exec(select(User).where(User.username == username)).first()
+        ok = _password_matches(password, user.password_hash if user else _DUMMY_HASH.decode())
+        if user is None or not ok:
+            _record_failure(session, keys, now, client_ip, username)
+            failure: AuthError | None = AuthError("Неверный логин или пароль")
+        elif not user.is_active:
+            failure = AuthError("Учётная запись отключена. Обратитесь к администратору.")
+        elif user.totp_secret_enc:
+            failure = _check_second_factor(session, user, totp_code, now, keys, client_ip)
+        else:
+            failure = None
+        if failure is None:
+            assert user is not None
+            _clear_failures(session, username)
+            token = _issue_token(session, user, client_ip, now)
+            audit.record(session, "login", actor_id=user.id, subject=username, client_ip=client_ip)
+            return LoginResult(token=token, user=UserInfo.of(user))
+    # Raised after the block so the failure counters are committed.
+    raise failure
+
+
+def _check_second_factor(
+    session: Session, user: User, code: str, now: datetime, keys: list[str], client_ip: str
+) -> AuthError | None:
+    assert user.id is not None and user.totp_secret_enc
+    code = (code or "").strip()
+    if not code:
+        return AuthError("Введите код 2FA из приложения-аутентификатора")
+    step = _matching_step(crypto.decrypt(user.totp_secret_enc), code, now)
+    if step is None:
+        _record_failure(session, keys, now, client_ip, user.username)
+        return AuthError("Неверный код 2FA")
+    if not _consume_step(session, user.id, step):
+        _record_failure(session, keys, now, client_ip, user.username)
+        return AuthError("Этот код уже использован. Дождитесь следующего кода.")
+    return None

@@ -1,0 +1,116 @@
+"""All configuration in one place, read from ``VDI_*`` environment variables.
+
+Defaults are safe for a laptop (SQLite under ./data, demo rooms, demo data);
+production mode refuses the default secret instead of silently running with it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_SECRET = "dev-only-secret-change-me"
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """The environment describes a configuration the app must not start with."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"VDI_{name}", default).strip()
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"VDI_{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"VDI_{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name, "1" if default else "0").lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"VDI_{name} must be a boolean, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    timezone_name: str
+    token_ttl_minutes: int
+    max_direct_slots: int
+    max_template_slots: int
+    login_lock_threshold: int
+    login_lock_base_seconds: int
+    login_lock_max_seconds: int
+    room_provider: str
+    demo_data: bool
+    board_poll_seconds: float
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone_name)
+
+    def validate(self) -> None:
+        if self.env not in {"development", "production", "test"}:
+            raise SettingsError("VDI_ENV must be development, production or test")
+        try:
+            ZoneInfo(self.timezone_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"Unknown VDI_TIMEZONE {self.timezone_name!r}") from exc
+        if self.production and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise SettingsError(
+                "VDI_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.room_provider not in {"demo", "docker"}:
+            raise SettingsError("VDI_ROOM_PROVIDER must be demo or docker")
+        if self.max_direct_slots > self.max_template_slots:
+            raise SettingsError("VDI_MAX_DIRECT_SLOTS cannot exceed VDI_MAX_TEMPLATE_SLOTS")
+
+
+def load_settings() -> Settings:
+    env = _env("ENV", "development").lower()
+    data_dir = Path(_env("DATA_DIR", str(ROOT_DIR / "data"))).resolve()
+    default_db = f"sqlite:///{data_dir / 'vdi_taxi.db'}"
+    settings = Settings(
+        env=env,
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL", default_db),
+        secret_key=_env("SECRET_KEY", DEFAULT_SECRET),
+        timezone_name=_env("TIMEZONE", "Europe/Moscow"),
+        token_ttl_minutes=_env_int("TOKEN_TTL_MINUTES", 12 * 60, minimum=5),
+        max_direct_slots=_env_int("MAX_DIRECT_SLOTS", 1, minimum=1),
+        max_template_slots=_env_int("MAX_TEMPLATE_SLOTS", 4, minimum=1),
+        login_lock_threshold=_env_int("LOGIN_LOCK_THRESHOLD", 5, minimum=1),
+        login_lock_base_seconds=_env_int("LOGIN_LOCK_BASE_SECONDS", 30, minimum=1),
+        login_lock_max_seconds=_env_int("LOGIN_LOCK_MAX_SECONDS", 3600, minimum=1),
+        room_provider=_env("ROOM_PROVIDER", "demo").lower(),
+        demo_data=_env_bool("DEMO_DATA", env != "production"),
+        board_poll_seconds=_env_int("BOARD_POLL_MS", 500, minimum=50) / 1000,
+    )
+    settings.validate()
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

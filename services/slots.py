@@ -1,0 +1,359 @@
+"""Taking and releasing slots, the live board, favourites.
+
+The race for a slot is decided by the database: a partial unique index allows
+one running session per slot, another caps the seats a user holds. Code here
+only turns the loser's IntegrityError into a clear Russian refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from services import audit, clock, crypto
+from services.db import bump_board_version, session_scope
+from services.errors import Conflict, DomainError, Forbidden, NotFound
+from services.models import Favourite, Slot, SlotSession, User
+from services.rooms import RoomProvider, RoomUnavailable, get_room_provider
+from services.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+SLOT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+END_REASONS = {
+    "manual": "Завершено",
+    "admin_force": "Освобождён администратором",
+    "kicked": "Отключён",
+    "timeout": "Время истекло",
+    "room_error": "Ошибка комнаты",
+    "deactivated": "Учётная запись отключена",
+}
+
+
+@dataclass(frozen=True)
+class SlotCard:
+    """One card of the dashboard, the same for every viewer."""
+
+    id: str
+    service_name: str
+    tier: str
+    category: str
+    accent: str
+    busy: bool = False
+    occupant_id: int = 0
+    occupant_name: str = ""
+    session_id: int = 0
+    started_at_ms: int = 0
+
+
+@dataclass(frozen=True)
+class CategoryGroup:
+    category: str
+    accent: str
+    slots: list[SlotCard] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    slot_id: str
+    service_name: str
+    user_id: int
+    user_name: str
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    access_url: str = ""
+    is_demo_room: bool = False
+
+    @property
+    def duration_minutes(self) -> int:
+        end = self.ended_at or clock.now()
+        return max(0, int((end - self.started_at).total_seconds() // 60))
+
+    @property
+    def end_reason_label(self) -> str:
+        return END_REASONS.get(self.end_reason or "", self.end_reason or "")
+
+
+def validate_slot_id(slot_id: str) -> str:
+    slot_id = (slot_id or "").strip()
+    if not SLOT_ID_RE.match(slot_id):
+        raise NotFound("Слот не найден")
+    return slot_id
+
+
+def _ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+# ---------------------------------------------------------------- board
+
+
+def load_board() -> list[CategoryGroup]:
+    """Active slots grouped by category in their configured order."""
+    with session_scope() as session:
+        slots = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        running = session.exec(
+            select(SlotSession, User).join(User, User.id == SlotSession.user_id).where(SlotSession.ended_at.is_(None))
+        ).all()
+    by_slot = {work.slot_id: (work, user) for work, user in running}
+    groups: dict[str, CategoryGroup] = {}
+    for slot in slots:
+        group = groups.setdefault(slot.category, CategoryGroup(category=slot.category, accent=slot.category_accent))
+        work_user = by_slot.get(slot.id)
+        card = SlotCard(
+            id=slot.id,
+            service_name=slot.service_name,
+            tier=slot.tier or "",
+            category=slot.category,
+            accent=slot.category_accent,
+        )
+        if work_user:
+            work, user = work_user
+            assert work.id is not None and user.id is not None
+            card = SlotCard(
+                **{**card.__dict__, "busy": True, "occupant_id": user.id, "occupant_name": user.name,
+                   "session_id": work.id, "started_at_ms": _ms(work.started_at)}
+            )
+        group.slots.append(card)
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def _info(work: SlotSession, slot: Slot, user: User, with_url: bool = False) -> SessionInfo:
+    assert work.id is not None and user.id is not None
+    url = crypto.decrypt(work.access_url_enc) if with_url and work.access_url_enc else ""
+    return SessionInfo(
+        id=work.id,
+        slot_id=slot.id,
+        service_name=slot.service_name,
+        user_id=user.id,
+        user_name=user.name,
+        started_at=work.started_at,
+        ended_at=work.ended_at,
+        end_reason=work.end_reason,
+        access_url=url,
+        is_demo_room=get_room_provider().is_demo,
+    )
+
+
+def _active_on_slot(session: Session, slot_id: str) -> tuple[SlotSession, User] | None:
+    row = session.exec(
+        select(SlotSession, User)
+        .join(User, User.id == SlotSession.user_id)
+        .where(SlotSession.slot_id == slot_id, SlotSession.ended_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _busy_error(occupant: User) -> Conflict:
+    return Conflict(f"Слот уже занят пользователем {occupant.name}")
+
+
+def _limit_error(session: Session, user_id: int, limit: int) -> Conflict:
+    held = session.exec(
+        select(Slot.service_name)
+        .join(SlotSession, SlotSession.slot_id == Slot.id)
+        .where(SlotSession.user_id == user_id, SlotSession.ended_at.is_(None))
+    ).all()
+    names = ", ".join(held) or "—"
+    if limit == 1:
+        return Conflict(f"Вы уже занимаете слот: {names}. Освободите его, чтобы занять другой.")
+    return Conflict(f"Можно занимать не больше {limit} слотов одновременно. Сейчас заняты: {names}.")
+
+
+def take_slot(user_id: int, slot_id: str, *, via_template: bool = False, provider: RoomProvider | None = None) -> SessionInfo:
+    """Start a session in a free slot. Exactly one of many concurrent takers wins."""
+    slot_id = validate_slot_id(slot_id)
+    provider = provider or get_room_provider()
+    settings = get_settings()
+    limit = settings.max_template_slots if via_template else settings.max_direct_slots
+    with session_scope() as session:
+        slot = session.get(Slot, slot_id)
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise Forbidden("Учётная запись отключена")
+        if slot is None:
+            raise NotFound("Слот не найден")
+        if not slot.is_active:
+            raise DomainError("Слот отключён администратором")
+        existing = _active_on_slot(session, slot_id)
+        if existing:
+            work, occupant = existing
+            if occupant.id == user_id:
+                return _info(work, slot, user, with_url=True)
+            raise _busy_error(occupant)
+    work = _insert_session(user_id, slot_id, via_template, limit)
+    assert work.id is not None
+    try:
+        access = provider.grant(slot_id, work.id)
+    except RoomUnavailable as exc:
+        end_session(work.id, "room_error", provider=provider)
+        raise DomainError(f"Комната слота не готова: {exc}. Попробуйте через минуту.") from exc
+    with session_scope() as session:
+        session.exec(
+            update(SlotSession).where(SlotSession.id == work.id).values(access_url_enc=crypto.encrypt(access.url))
+        )
+        work = session.get(SlotSession, work.id)
+        assert work is not None
+        return _info(work, session.get(Slot, slot_id), session.get(User, user_id), with_url=True)
+
+
+def _insert_session(user_id: int, slot_id: str, via_template: bool, limit: int) -> SlotSession:
+    """Insert the running session, trying each free seat; the unique indexes referee."""
+    for seat in range(1, limit + 1):
+        try:
+            with session_scope() as session:
+                work = SlotSession(
+                    slot_id=slot_id, user_id=user_id, seat=seat, via_template=via_template, started_at=clock.now()
+                )
+                session.add(work)
+                session.flush()
+                bump_board_version(session)
+                return work
+        except IntegrityError:
+            with session_scope() as session:
+                existing = _active_on_slot(session, slot_id)
+                if existing and existing[1].id != user_id:
+                    raise _busy_error(existing[1]) from None
+                if existing:
+                    # Our own concurrent request won the slot: treat as success.
+                    return existing[0]
+            continue
+    with session_scope() as session:
+        raise _limit_error(session, user_id, limit)
+
+
+def end_session(session_id: int, reason: str, *, ended_by: int | None = None, provider: RoomProvider | None = None) -> bool:
+    """End a running session once; returns False if it had already ended."""
+    provider = provider or get_room_provider()
+    with session_scope() as session:
+        result = session.exec(
+            update(SlotSession)
+            .where(SlotSession.id == session_id, SlotSession.ended_at.is_(None))
+            .values(ended_at=clock.now(), end_reason=reason, ended_by=ended_by)
+        )
+        if result.rowcount != 1:
+            return False
+        bump_board_version(session)
+        work = session.get(SlotSession, session_id)
+    assert work is not None
+    try:
+        provider.revoke(work.slot_id, session_id)
+    except Exception:  # the session is over either way; a later reconcile retries revocation
+        log.exception("revoking room access of session %s failed", session_id)
+    return True
+
+
+def release_slot(user_id: int, slot_id: str) -> SessionInfo:
+    slot_id = validate_slot_id(slot_id)
+    with session_scope() as session:
+        work = session.exec(
+            select(SlotSession).where(
+                SlotSession.slot_id == slot_id, SlotSession.user_id == user_id, SlotSession.ended_at.is_(None)
+            )
+        ).first()
+        if work is None:
+            raise NotFound("Нет активной сессии для этого слота")
+        session_id = work.id
+    assert session_id is not None
+    end_session(session_id, "manual", ended_by=user_id)
+    return get_session(session_id)
+
+
+def force_release(admin_id: int, slot_id: str, client_ip: str = "") -> SessionInfo:
+    slot_id = validate_slot_id(slot_id)
+    with session_scope() as session:
+        admin = session.get(User, admin_id)
+        if admin is None or not admin.is_active or not admin.is_admin:
+            raise Forbidden("Только администратор может принудительно освободить слот")
+        running = _active_on_slot(session, slot_id)
+        if running is None:
+            raise NotFound("Нет активной сессии для этого слота")
+        work, occupant = running
+        audit.record(
+            session, "force_release", actor_id=admin_id, subject=slot_id, detail=occupant.username, client_ip=client_ip
+        )
+    assert work.id is not None
+    end_session(work.id, "admin_force", ended_by=admin_id)
+    return get_session(work.id)
+
+
+def get_session(session_id: int) -> SessionInfo:
+    with session_scope() as session:
+        row = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.id == session_id)
+        ).first()
+        if row is None:
+            raise NotFound("Сессия не найдена")
+        return _info(*row)
+
+
+def session_for_viewer(session_id: int, viewer_id: int, viewer_is_admin: bool) -> SessionInfo:
+    info = get_session(session_id)
+    if info.user_id != viewer_id and not viewer_is_admin:
+        raise Forbidden("Нет доступа к этой сессии")
+    return info
+
+
+def my_session_on_slot(user_id: int, slot_id: str) -> SessionInfo:
+    """The caller's running session on a slot, with the room URL to embed."""
+    slot_id = validate_slot_id(slot_id)
+    with session_scope() as session:
+        row = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.slot_id == slot_id, SlotSession.ended_at.is_(None))
+        ).first()
+        if row is None:
+            raise NotFound("Сессия в этом слоте не запущена")
+        if row[2].id != user_id:
+            raise Forbidden(f"Слот занят пользователем {row[2].name}")
+        return _info(*row, with_url=True)
+
+
+def active_sessions_of(user_id: int) -> list[SessionInfo]:
+    with session_scope() as session:
+        rows = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.user_id == user_id, SlotSession.ended_at.is_(None))
+            .order_by(SlotSession.started_at)
+        ).all()
+        return [_info(*row) for row in rows]
+
+
+# ---------------------------------------------------------------- favourites
+
+
+def favourites_of(user_id: int) -> list[str]:
+    with session_scope() as session:
+        return list(session.exec(select(Favourite.slot_id).where(Favourite.user_id == user_id)).all())
+
+
+def toggle_favourite(user_id: int, slot_id: str) -> bool:
+    """Flip a star; returns whether the slot is now a favourite."""
+    slot_id = validate_slot_id(slot_id)
+    with session_scope() as session:
+        slot = session.get(Slot, slot_id)
+        if slot is None or not slot.is_active:
+            raise NotFound("Слот не найден")
+        removed = session.exec(delete(Favourite).where(Favourite.user_id == user_id, Favourite.slot_id == slot_id))
+        if removed.rowcount:
+            return False
+        session.add(Favourite(user_id=user_id, slot_id=slot_id))
+    return True

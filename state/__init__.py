@@ -1,0 +1,1 @@
+"""Thin adapters from UI events to services/: read input, call, set vars, toast."""

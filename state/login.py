@@ -1,0 +1,100 @@
+"""Login and second-factor enrolment."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from services import auth, users
+from services.errors import DomainError
+from state.auth import AuthState
+from vdi_taxi import routes
+
+
+def _after_login(info: auth.UserInfo) -> str:
+    if info.must_enrol_2fa or (not info.has_2fa and not info.onboarded):
+        return routes.ENROL_2FA
+    return routes.DASHBOARD
+
+
+class LoginState(AuthState):
+    error: str = ""
+    pending: bool = False
+
+    @rx.event
+    def redirect_if_logged_in(self):
+        info = self._current_user()
+        if info is not None:
+            return rx.redirect(_after_login(info))
+        self.error = ""
+
+    @rx.event
+    async def submit(self, form: dict):
+        if self.pending:
+            return
+        username = str(form.get("username", ""))[:200]
+        password = str(form.get("password", ""))[:200]
+        code = str(form.get("totp_code", ""))[:20]
+        self.pending = True
+        self.error = ""
+        yield
+        try:
+            # bcrypt takes ~0.2 s: keep it off the event loop.
+            result = await asyncio.to_thread(auth.login, username, password, code, self._client_ip())
+        except DomainError as exc:
+            self.error = exc.message
+            self.pending = False
+            return
+        self.pending = False
+        self.auth_token = result.token
+        self._apply_user(result.user)
+        yield rx.redirect(_after_login(result.user))
+
+
+class EnrolState(AuthState):
+    qr_data_uri: str = ""
+    secret: str = ""
+    error: str = ""
+    may_skip: bool = False
+
+    @rx.event
+    def load(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        if info.has_2fa:
+            return rx.redirect(routes.DASHBOARD)
+        enrolment = auth.begin_enrolment(info.id)
+        self.qr_data_uri = enrolment.qr_data_uri
+        self.secret = enrolment.secret
+        self.may_skip = not info.is_admin
+        self.error = ""
+        self.auth_ready = True
+
+    @rx.event
+    def confirm(self, form: dict):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            updated = auth.confirm_enrolment(info.id, str(form.get("code", ""))[:20], self._client_ip())
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        users.mark_onboarded(info.id)
+        self._apply_user(updated)
+        self.secret = ""
+        self.qr_data_uri = ""
+        return [rx.redirect(routes.DASHBOARD), rx.toast.success("Двухфакторная защита включена")]
+
+    @rx.event
+    def skip(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        if info.must_enrol_2fa:
+            self.error = "Администратору нужно подключить 2FA — пропустить нельзя."
+            return
+        users.mark_onboarded(info.id)
+        return rx.redirect(routes.DASHBOARD)

@@ -1,0 +1,106 @@
+"""The session page (room in an iframe) and the session end page."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from services import slots
+from services.errors import DomainError
+from services.settings import get_settings
+from state.auth import AuthState
+from state.board import notify_board_changed
+from vdi_taxi import routes
+
+
+class SessionPageState(AuthState):
+    session_id: int = 0
+    slot_id: str = ""
+    service_name: str = ""
+    access_url: str = ""
+    is_demo_room: bool = False
+    started_at_ms: int = 0
+    error: str = ""
+    releasing: bool = False
+
+    @rx.event
+    def load(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        slot_id = str(self.router.page.params.get("slot", ""))
+        self.error = ""
+        self.session_id = 0
+        try:
+            work = slots.my_session_on_slot(info.id, slot_id)
+        except DomainError as exc:
+            self.error = exc.message
+            self.slot_id = slot_id[:40]
+            return
+        self.session_id = work.id
+        self.slot_id = work.slot_id
+        self.service_name = work.service_name
+        self.access_url = work.access_url
+        self.is_demo_room = work.is_demo_room
+        self.started_at_ms = int(work.started_at.timestamp() * 1000)
+
+    @rx.event
+    async def release(self):
+        info = self._current_user()
+        if info is None:
+            yield rx.redirect(routes.LOGIN)
+            return
+        if self.releasing or not self.slot_id:
+            return
+        self.releasing = True
+        yield
+        try:
+            ended = await asyncio.to_thread(slots.release_slot, info.id, self.slot_id)
+        except DomainError as exc:
+            self.releasing = False
+            yield rx.toast.error(exc.message, title="Не удалось освободить слот")
+            return
+        self.releasing = False
+        notify_board_changed()
+        yield rx.redirect(routes.session_end_page(ended.id))
+
+    @rx.event(background=True)
+    async def leave_after_end(self):
+        """The session was ended elsewhere: show why, then go to its summary."""
+        await asyncio.sleep(4)
+        async with self:
+            session_id = self.session_id
+        if session_id:
+            yield rx.redirect(routes.session_end_page(session_id))
+
+
+class SessionEndState(AuthState):
+    service_name: str = ""
+    time_range: str = ""
+    duration: str = ""
+    reason: str = ""
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        raw = str(self.router.page.params.get("session_id", ""))
+        self.error = ""
+        if not raw.isdigit() or len(raw) > 12:
+            self.error = "Сессия не найдена"
+            return
+        try:
+            work = slots.session_for_viewer(int(raw), info.id, info.is_admin)
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        tz = get_settings().tz
+        start = work.started_at.astimezone(tz)
+        end = work.ended_at.astimezone(tz) if work.ended_at else None
+        self.service_name = work.service_name
+        self.time_range = f"{start:%d.%m.%Y %H:%M} – {end:%H:%M}" if end else f"{start:%d.%m.%Y %H:%M} – идёт"
+        self.duration = f"{work.duration_minutes} мин"
+        self.reason = work.end_reason_label if end else "Сессия ещё идёт"

@@ -1,0 +1,58 @@
+"""/ — the live dashboard."""
+
+import reflex as rx
+
+from components import theme
+from components.common import loading
+from components.layout import protected_page
+from components.slot_card import active_session_banner, favourite_chip, slot_card
+from services.slots import CategoryGroup
+from state.board import SlotBoard
+from state.dashboard import DashboardState
+
+
+def _favourites() -> rx.Component:
+    return rx.vstack(
+        rx.heading("★ Мои избранные", size="4"),
+        rx.cond(
+            DashboardState.favourites.length() > 0,
+            rx.hstack(rx.foreach(SlotBoard.all_slots, favourite_chip), overflow_x="auto", width="100%",
+                      spacing="3", padding_bottom="0.25em"),
+            rx.text("Добавьте избранные сервисы, нажав ★ на карточке", color=theme.MUTED, size="2"),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _group(group: CategoryGroup) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.box(width="10px", height="10px", border_radius="3px", background=group.accent),
+            rx.heading(group.category, size="3", color=group.accent, letter_spacing="0.05em"),
+            align="center",
+            spacing="2",
+        ),
+        rx.grid(rx.foreach(group.slots, slot_card), columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                spacing="4", width="100%"),
+        width="100%",
+        spacing="3",
+        data_testid="category-group",
+    )
+
+
+def dashboard_page() -> rx.Component:
+    return protected_page(
+        rx.vstack(
+            rx.foreach(SlotBoard.all_slots, active_session_banner),
+            _favourites(),
+            rx.heading("Все сервисы", size="5", margin_top="0.5em"),
+            rx.cond(
+                SlotBoard.loaded,
+                rx.vstack(rx.foreach(SlotBoard.groups, _group), spacing="6", width="100%"),
+                loading("Загрузка слотов..."),
+            ),
+            spacing="5",
+            width="100%",
+        )
+    )

@@ -1,0 +1,96 @@
+"""/login and /2fa."""
+
+import reflex as rx
+
+from components import theme
+from components.common import brand, error_box
+from state.login import EnrolState, LoginState
+
+
+def _centered(*children: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.vstack(*children, align="center", spacing="5", width="100%", max_width="400px"),
+        min_height="100vh",
+        padding="1em",
+        background=theme.BG,
+    )
+
+
+def login_page() -> rx.Component:
+    return _centered(
+        rx.vstack(
+            brand("8"),
+            rx.text("Портал бронирования AI-сервисов", color=theme.MUTED),
+            align="center",
+            spacing="1",
+        ),
+        rx.form(
+            rx.vstack(
+                rx.cond(LoginState.error != "", error_box(LoginState.error)),
+                rx.text("Логин", as_="label", html_for="username", size="2", weight="medium"),
+                rx.input(id="username", name="username", placeholder="admin", auto_focus=True, required=True,
+                         auto_complete="username", size="3", width="100%"),
+                rx.text("Пароль", as_="label", html_for="password", size="2", weight="medium"),
+                rx.input(id="password", name="password", type="password", placeholder="••••••••", required=True,
+                         min_length=4, auto_complete="current-password", size="3", width="100%"),
+                rx.text("Код 2FA ", rx.text("(если подключён)", color=theme.MUTED, as_="span"),
+                        as_="label", html_for="totp_code", size="2", weight="medium"),
+                rx.input(id="totp_code", name="totp_code", placeholder="123456", input_mode="numeric",
+                         auto_complete="one-time-code", max_length=6, pattern="[0-9]{6}", size="3", width="100%",
+                         letter_spacing="0.3em"),
+                rx.button(rx.cond(LoginState.pending, "Вход...", "Войти"), type="submit", size="3", width="100%",
+                          loading=LoginState.pending, margin_top="0.5em"),
+                spacing="2",
+                width="100%",
+            ),
+            on_submit=LoginState.submit,
+            reset_on_submit=False,
+            width="100%",
+            padding="1.5em",
+            style=theme.card_style,
+        ),
+    )
+
+
+def enrol_page() -> rx.Component:
+    return _centered(
+        brand("7"),
+        rx.vstack(
+            rx.heading("Подключите двухфакторную защиту", size="5"),
+            rx.text(
+                "Отсканируйте QR-код в Google Authenticator, Яндекс Ключе или другом приложении "
+                "и введите 6-значный код из него.",
+                color=theme.MUTED,
+                size="2",
+            ),
+            rx.cond(
+                EnrolState.qr_data_uri != "",
+                rx.center(rx.image(src=EnrolState.qr_data_uri, width="200px", height="200px", alt="QR-код 2FA",
+                                   border_radius="8px"), width="100%"),
+            ),
+            rx.text("Или введите ключ вручную:", size="2", color=theme.MUTED),
+            rx.code(EnrolState.secret, size="3", data_testid="totp-secret", style={"word_break": "break-all"}),
+            rx.cond(EnrolState.error != "", error_box(EnrolState.error)),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="code", placeholder="123456", input_mode="numeric", auto_complete="one-time-code",
+                             max_length=6, required=True, size="3", width="100%", letter_spacing="0.3em",
+                             aria_label="Код из приложения"),
+                    rx.button("Подтвердить", type="submit", size="3", width="100%"),
+                    width="100%",
+                ),
+                on_submit=EnrolState.confirm,
+                width="100%",
+            ),
+            rx.cond(
+                EnrolState.may_skip,
+                rx.button("Пропустить пока", variant="ghost", color_scheme="gray", on_click=EnrolState.skip,
+                          width="100%"),
+                rx.text("Для администраторов 2FA обязательна.", size="1", color=theme.MUTED),
+            ),
+            spacing="3",
+            width="100%",
+            padding="1.5em",
+            style=theme.card_style,
+        ),
+    )

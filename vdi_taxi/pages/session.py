@@ -1,0 +1,164 @@
+"""/session/<slot> (the room) and /session-end/<id> (its summary)."""
+
+import reflex as rx
+
+from components import theme
+from components.common import elapsed, error_box
+from components.layout import protected_page
+from state.auth import AuthState
+from state.board import SlotBoard
+from state.session import SessionEndState, SessionPageState
+from vdi_taxi import routes
+
+TOGGLE_FULLSCREEN = (
+    "document.fullscreenElement ? document.exitFullscreen() : "
+    "document.getElementById('room-area').requestFullscreen()"
+)
+
+
+def _ended_elsewhere():
+    return (
+        SlotBoard.loaded
+        & (SessionPageState.session_id > 0)
+        & (SlotBoard.session_by_slot[SessionPageState.slot_id].to(int) != SessionPageState.session_id)
+    )
+
+
+def _release_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button("Освободить", color_scheme="red", size="2", loading=SessionPageState.releasing)
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Завершить сессию?"),
+            rx.alert_dialog.description("Слот станет свободен для коллег."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Да, завершить", color_scheme="red",
+                                                 on_click=SessionPageState.release)),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def _top_bar() -> rx.Component:
+    return rx.hstack(
+        rx.link(rx.icon("arrow-left", size=20), href=routes.DASHBOARD, color=theme.MUTED, aria_label="На дашборд"),
+        rx.box(width="10px", height="10px", border_radius="50%", background=theme.FREE,
+               class_name="pulse-dot", flex_shrink="0"),
+        rx.text(SessionPageState.service_name, weight="bold", truncate=True, max_width=["40%", "50%"]),
+        rx.cond(SessionPageState.is_demo_room, rx.badge("демо-комната", color_scheme="amber", variant="soft")),
+        rx.spacer(),
+        elapsed(SessionPageState.started_at_ms, "clock", class_name="mono", data_testid="session-timer"),
+        rx.icon_button(rx.icon("maximize-2", size=18), variant="ghost", color_scheme="gray", size="3",
+                       on_click=rx.call_script(TOGGLE_FULLSCREEN), aria_label="Во весь экран"),
+        _release_button(),
+        align="center",
+        spacing="3",
+        width="100%",
+        height=["56px", "48px"],
+        padding_x="1em",
+        border_bottom=f"1px solid {theme.CARD_BORDER}",
+        background="rgba(11, 18, 32, 0.9)",
+    )
+
+
+def _ended_overlay() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("circle-stop", size=40, color=theme.BUSY),
+            rx.heading("Сессия завершена", size="5"),
+            rx.text("Слот освобождён в другом месте — администратором или в другой вкладке. "
+                    "Переходим к итогам сессии…", color=theme.MUTED, text_align="center"),
+            rx.link(rx.button("Вернуться на дашборд", variant="soft"), href=routes.DASHBOARD),
+            align="center",
+            spacing="3",
+            padding="2em",
+            max_width="420px",
+            style=theme.card_style,
+            on_mount=SessionPageState.leave_after_end,
+        ),
+        position="absolute",
+        inset="0",
+        background="rgba(11, 18, 32, 0.92)",
+        data_testid="session-ended-overlay",
+    )
+
+
+def session_page() -> rx.Component:
+    return rx.cond(
+        AuthState.auth_ready,
+        rx.cond(
+            SessionPageState.error != "",
+            protected_page(
+                rx.vstack(
+                    error_box(SessionPageState.error),
+                    rx.link(rx.button("Вернуться на дашборд"), href=routes.DASHBOARD),
+                    spacing="4",
+                    max_width="520px",
+                )
+            ),
+            rx.vstack(
+                _top_bar(),
+                rx.box(
+                    rx.cond(
+                        SessionPageState.access_url != "",
+                        rx.el.iframe(src=SessionPageState.access_url, title="Удалённый браузер",
+                                     allow="fullscreen *; clipboard-read; clipboard-write; autoplay",
+                                     width="100%", height="100%", border="0", data_testid="room-frame"),
+                        rx.center(rx.spinner(size="3"), rx.text("Подключение к комнате…"), height="100%"),
+                    ),
+                    rx.cond(_ended_elsewhere(), _ended_overlay()),
+                    id="room-area",
+                    position="relative",
+                    flex="1",
+                    width="100%",
+                    background="#000",
+                ),
+                spacing="0",
+                height="100dvh",
+                width="100%",
+                background=theme.BG,
+            ),
+        ),
+        protected_page(),
+    )
+
+
+def _row(label: str, value) -> rx.Component:
+    return rx.hstack(rx.text(label, color=theme.MUTED), rx.spacer(), rx.text(value, weight="medium"), width="100%")
+
+
+def session_end_page() -> rx.Component:
+    return protected_page(
+        rx.center(
+            rx.cond(
+                SessionEndState.error != "",
+                error_box(SessionEndState.error),
+                rx.vstack(
+                    rx.icon("circle-check", size=48, color=theme.FREE),
+                    rx.heading("Сессия завершена", size="6"),
+                    rx.vstack(
+                        _row("Сервис", SessionEndState.service_name),
+                        _row("Время", SessionEndState.time_range),
+                        _row("Длительность", SessionEndState.duration),
+                        _row("Итог", SessionEndState.reason),
+                        width="100%",
+                        spacing="3",
+                        padding="1.25em",
+                        style=theme.card_style,
+                        data_testid="session-summary",
+                    ),
+                    rx.link(rx.button("Вернуться на дашборд", size="3"), href=routes.DASHBOARD),
+                    align="center",
+                    spacing="4",
+                    width="100%",
+                    max_width="460px",
+                ),
+            ),
+            padding_top="2em",
+        )
+    )

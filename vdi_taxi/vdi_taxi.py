@@ -1,0 +1,43 @@
+"""The app: pages, HTTP routes and lifespan tasks. No logic lives here."""
+
+import reflex as rx
+from starlette.applications import Starlette
+
+from services.settings import get_settings
+from state.auth import AuthState
+from state.board import SlotBoard, publish_board
+from state.dashboard import DashboardState
+from state.login import EnrolState, LoginState
+from state.session import SessionEndState, SessionPageState
+from vdi_taxi import routes
+from vdi_taxi.http_routes import ROUTES
+from vdi_taxi.pages.dashboard import dashboard_page
+from vdi_taxi.pages.login import enrol_page, login_page
+from vdi_taxi.pages.session import session_end_page, session_page
+
+get_settings()  # refuse to start on a bad configuration (e.g. default secret in production)
+
+app = rx.App(
+    api_transformer=Starlette(routes=ROUTES),
+    head_components=[rx.script(src="/clock.js"), rx.el.link(rel="stylesheet", href="/app.css")],
+    html_lang="ru",
+    style={"font_family": "Inter, system-ui, sans-serif"},
+)
+app.register_lifespan_task(publish_board)
+
+app.add_page(login_page, route=routes.LOGIN, title="Вход — VDI Такси", on_load=LoginState.redirect_if_logged_in)
+app.add_page(enrol_page, route=routes.ENROL_2FA, title="2FA — VDI Такси", on_load=EnrolState.load)
+app.add_page(
+    dashboard_page,
+    route=routes.DASHBOARD,
+    title="VDI Такси",
+    on_load=[AuthState.guard, DashboardState.load, SlotBoard.join],
+)
+app.add_page(
+    session_page,
+    route=routes.SESSION,
+    title="Сессия — VDI Такси",
+    on_load=[AuthState.guard, SessionPageState.load, SlotBoard.join],
+)
+app.add_page(session_end_page, route=routes.SESSION_END, title="Сессия завершена — VDI Такси",
+             on_load=[AuthState.guard, SessionEndState.load])
