@@ -1,6 +1,9 @@
 import os
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+PORT = int(os.environ.get("VDI_PORT", "3000"))
 
 config = rx.Config(
     app_name="vdi_taxi",
@@ -11,7 +14,10 @@ config = rx.Config(
             theme=rx.theme(appearance="dark", accent_color="indigo", gray_color="slate", radius="large")
         ),
     ],
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
-    frontend_port=int(os.environ.get("VDI_PORT", "3000")),
-    backend_port=int(os.environ.get("VDI_PORT", "3000")),
+    disable_plugins=[SitemapPlugin],
+    frontend_port=PORT,
+    backend_port=PORT,
+    # The browser reaches the event websocket here. Behind a reverse proxy set
+    # VDI_PUBLIC_URL to the address people type (e.g. https://taxi.example.com).
+    api_url=os.environ.get("VDI_PUBLIC_URL") or f"http://localhost:{PORT}",
 )

@@ -14,9 +14,7 @@ def _is_mine(slot: SlotCard):
 
 
 def _status_colour(slot: SlotCard, prefix: str = ""):
-    return rx.cond(
-        _is_mine(slot), prefix + theme.MINE, rx.cond(slot.busy, prefix + theme.BUSY, prefix + theme.FREE)
-    )
+    return rx.cond(_is_mine(slot), prefix + theme.MINE, rx.cond(slot.busy, prefix + theme.BUSY, prefix + theme.FREE))
 
 
 def _dot(slot: SlotCard) -> rx.Component:
@@ -63,8 +61,13 @@ def _force_release(slot: SlotCard) -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title("Освободить слот?"),
             rx.alert_dialog.description(
-                rx.text("Сессия пользователя ", rx.text.strong(slot.occupant_name), " в ", slot.service_name,
-                        " будет завершена сейчас же.")
+                rx.text(
+                    "Сессия пользователя ",
+                    rx.text.strong(slot.occupant_name),
+                    " в ",
+                    slot.service_name,
+                    " будет завершена сейчас же.",
+                )
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
@@ -82,8 +85,11 @@ def _force_release(slot: SlotCard) -> rx.Component:
 def _actions(slot: SlotCard) -> rx.Component:
     return rx.cond(
         _is_mine(slot),
-        rx.link(rx.button("Вернуться к сессии", color_scheme="amber", size="2", width="100%"),
-                href="/session/" + slot.id, width=["100%", "auto"]),
+        rx.link(
+            rx.button("Вернуться к сессии", color_scheme="amber", size="2", width="100%"),
+            href="/session/" + slot.id,
+            width=["100%", "auto"],
+        ),
         rx.cond(
             slot.busy,
             rx.cond(AuthState.is_admin, _force_release(slot), rx.fragment()),
@@ -130,10 +136,23 @@ def favourite_chip(slot: SlotCard) -> rx.Component:
     return rx.cond(
         DashboardState.favourites.contains(slot.id),
         rx.box(
-            rx.text(slot.service_name, size="2", weight="medium", style={"display": "-webkit-box", "-webkit-line-clamp": "2",
-                                                                        "-webkit-box-orient": "vertical", "overflow": "hidden"}),
-            rx.hstack(_dot(slot), rx.text(rx.cond(slot.busy, "Занят", "Свободен"), size="1", color=theme.MUTED),
-                      align="center", spacing="1"),
+            rx.text(
+                slot.service_name,
+                size="2",
+                weight="medium",
+                style={
+                    "display": "-webkit-box",
+                    "-webkit-line-clamp": "2",
+                    "-webkit-box-orient": "vertical",
+                    "overflow": "hidden",
+                },
+            ),
+            rx.hstack(
+                _dot(slot),
+                rx.text(rx.cond(slot.busy, "Занят", "Свободен"), size="1", color=theme.MUTED),
+                align="center",
+                spacing="1",
+            ),
             on_click=rx.cond(slot.busy, rx.noop(), DashboardState.take(slot.id)),
             cursor=rx.cond(slot.busy, "default", "pointer"),
             min_width="150px",
@@ -156,8 +175,12 @@ def active_session_banner(slot: SlotCard) -> rx.Component:
         rx.callout.root(
             rx.hstack(
                 rx.callout.icon(rx.icon("monitor-play")),
-                rx.text("Ваша активная сессия: ", rx.text.strong(slot.service_name), " — ",
-                        elapsed(slot.started_at_ms, "clock")),
+                rx.text(
+                    "Ваша активная сессия: ",
+                    rx.text.strong(slot.service_name),
+                    " — ",
+                    elapsed(slot.started_at_ms, "clock"),
+                ),
                 rx.spacer(),
                 rx.link(rx.button("Вернуться к сессии", color_scheme="amber", size="2"), href="/session/" + slot.id),
                 align="center",
@@ -170,4 +193,3 @@ def active_session_banner(slot: SlotCard) -> rx.Component:
             data_testid="active-session-banner",
         ),
     )
-

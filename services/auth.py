@@ -79,7 +79,7 @@ def hash_password(password: str) -> str:
         raise DomainError("Пароль должен быть не короче 8 символов")
     if len(password.encode()) > 72:
         raise DomainError("Пароль слишком длинный (не больше 72 байт)")
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)).decode()
 
 
 def _password_matches(password: str, hashed: str) -> bool:
@@ -226,7 +226,8 @@ def _decode(token: str) -> dict | None:
             token,
             crypto.jwt_key(),
             algorithms=["HS256"],
-            options={"require": ["sub", "jti", "exp"], "verify_exp": False},
+            # Time checks use services.clock (below and in the token table), not the wall clock.
+            options={"require": ["sub", "jti", "exp"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
         return None
@@ -235,9 +236,9 @@ def _decode(token: str) -> dict | None:
 def resolve_token(token: str) -> UserInfo | None:
     """The user behind a token, or None if it is invalid, expired, revoked or deactivated."""
     claims = _decode(token)
-    if claims is None:
-        return None
     now = clock.now()
+    if claims is None or claims["exp"] <= now.timestamp():
+        return None
     with session_scope() as session:
         row = session.get(AuthToken, claims["jti"])
         if row is None or row.revoked_at is not None or row.expires_at <= now or str(row.user_id) != claims["sub"]:

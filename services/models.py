@@ -64,7 +64,9 @@ class AuthToken(SQLModel, table=True):
     __tablename__ = "auth_tokens"
 
     jti: str = Field(primary_key=True, max_length=64)
-    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
     issued_at: datetime = Field(sa_column=_dt())
     expires_at: datetime = Field(sa_column=_dt())
     revoked_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))

@@ -85,7 +85,7 @@ def seed_demo() -> list[DemoAccount]:
 def demo_accounts() -> list[DemoAccount]:
     accounts = []
     with session_scope() as session:
-        for username, password, name, is_admin in (DEMO_ADMIN, DEMO_USER):
+        for username, password, _name, _is_admin in (DEMO_ADMIN, DEMO_USER):
             user = session.exec(select(User).where(User.username == username)).first()
             if user is None:
                 continue

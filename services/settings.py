@@ -60,6 +60,7 @@ class Settings:
     room_provider: str
     demo_data: bool
     board_poll_seconds: float
+    bcrypt_rounds: int
 
     @property
     def production(self) -> bool:
@@ -81,6 +82,8 @@ class Settings:
                 "VDI_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        if self.production and self.bcrypt_rounds < 12:
+            raise SettingsError("VDI_BCRYPT_ROUNDS below 12 is only allowed outside production")
         if self.room_provider not in {"demo", "docker"}:
             raise SettingsError("VDI_ROOM_PROVIDER must be demo or docker")
         if self.max_direct_slots > self.max_template_slots:
@@ -106,6 +109,7 @@ def load_settings() -> Settings:
         room_provider=_env("ROOM_PROVIDER", "demo").lower(),
         demo_data=_env_bool("DEMO_DATA", env != "production"),
         board_poll_seconds=_env_int("BOARD_POLL_MS", 500, minimum=50) / 1000,
+        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12, minimum=4),
     )
     settings.validate()
     return settings

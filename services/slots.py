@@ -78,6 +78,14 @@ class SessionInfo:
         return max(0, int((end - self.started_at).total_seconds() // 60))
 
     @property
+    def duration_label(self) -> str:
+        minutes = self.duration_minutes
+        if minutes < 1:
+            return "меньше минуты"
+        hours, mins = divmod(minutes, 60)
+        return f"{hours} ч {mins} мин" if hours else f"{mins} мин"
+
+    @property
     def end_reason_label(self) -> str:
         return END_REASONS.get(self.end_reason or "", self.end_reason or "")
 
@@ -119,8 +127,14 @@ def load_board() -> list[CategoryGroup]:
             work, user = work_user
             assert work.id is not None and user.id is not None
             card = SlotCard(
-                **{**card.__dict__, "busy": True, "occupant_id": user.id, "occupant_name": user.name,
-                   "session_id": work.id, "started_at_ms": _ms(work.started_at)}
+                **{
+                    **card.__dict__,
+                    "busy": True,
+                    "occupant_id": user.id,
+                    "occupant_name": user.name,
+                    "session_id": work.id,
+                    "started_at_ms": _ms(work.started_at),
+                }
             )
         group.slots.append(card)
     return list(groups.values())
@@ -171,7 +185,9 @@ def _limit_error(session: Session, user_id: int, limit: int) -> Conflict:
     return Conflict(f"Можно занимать не больше {limit} слотов одновременно. Сейчас заняты: {names}.")
 
 
-def take_slot(user_id: int, slot_id: str, *, via_template: bool = False, provider: RoomProvider | None = None) -> SessionInfo:
+def take_slot(
+    user_id: int, slot_id: str, *, via_template: bool = False, provider: RoomProvider | None = None
+) -> SessionInfo:
     """Start a session in a free slot. Exactly one of many concurrent takers wins."""
     slot_id = validate_slot_id(slot_id)
     provider = provider or get_room_provider()
@@ -233,7 +249,9 @@ def _insert_session(user_id: int, slot_id: str, via_template: bool, limit: int) 
         raise _limit_error(session, user_id, limit)
 
 
-def end_session(session_id: int, reason: str, *, ended_by: int | None = None, provider: RoomProvider | None = None) -> bool:
+def end_session(
+    session_id: int, reason: str, *, ended_by: int | None = None, provider: RoomProvider | None = None
+) -> bool:
     """End a running session once; returns False if it had already ended."""
     provider = provider or get_room_provider()
     with session_scope() as session:

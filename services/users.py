@@ -28,7 +28,9 @@ def _by_username(session, username: str) -> User:
     return user
 
 
-def create_user(username: str, name: str, password: str, *, is_admin: bool = False, actor_id: int | None = None) -> auth.UserInfo:
+def create_user(
+    username: str, name: str, password: str, *, is_admin: bool = False, actor_id: int | None = None
+) -> auth.UserInfo:
     username = normalise_username(username)
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -76,7 +78,9 @@ def set_active(username: str, active: bool, *, actor_id: int | None = None) -> N
         assert user.id is not None
         if not active:
             auth.revoke_user_tokens(session, user.id)
-        audit.record(session, "user_activated" if active else "user_deactivated", actor_id=actor_id, subject=user.username)
+        audit.record(
+            session, "user_activated" if active else "user_deactivated", actor_id=actor_id, subject=user.username
+        )
 
 
 def mark_onboarded(user_id: int) -> None:

@@ -25,6 +25,16 @@ BOARD_TOKEN = "slotboard"
 board_changed = asyncio.Event()
 
 
+class _BoardTokenIsNotAClient(logging.Filter):
+    """The shared board's token has no socket of its own; Reflex warns on every push."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"disconnected client '{BOARD_TOKEN}'" not in record.getMessage()
+
+
+logging.getLogger("reflex.app").addFilter(_BoardTokenIsNotAClient())
+
+
 def notify_board_changed() -> None:
     board_changed.set()
 

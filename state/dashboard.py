@@ -38,7 +38,7 @@ class DashboardState(AuthState):
             session = await asyncio.to_thread(slots.take_slot, info.id, str(slot_id))
         except DomainError as exc:
             self.taking = ""
-            yield rx.toast.error(exc.message, title="Не удалось занять слот")
+            yield rx.toast.error("Не удалось занять слот", description=exc.message)
             return
         self.taking = ""
         notify_board_changed()
@@ -69,4 +69,4 @@ class DashboardState(AuthState):
         except DomainError as exc:
             return rx.toast.error(exc.message)
         notify_board_changed()
-        return rx.toast.success(f"{ended.service_name} принудительно освобождён", title="Слот освобождён")
+        return rx.toast.success("Слот освобождён", description=f"{ended.service_name} принудительно освобождён")

@@ -59,7 +59,7 @@ class SessionPageState(AuthState):
             ended = await asyncio.to_thread(slots.release_slot, info.id, self.slot_id)
         except DomainError as exc:
             self.releasing = False
-            yield rx.toast.error(exc.message, title="Не удалось освободить слот")
+            yield rx.toast.error("Не удалось освободить слот", description=exc.message)
             return
         self.releasing = False
         notify_board_changed()
@@ -71,7 +71,9 @@ class SessionPageState(AuthState):
         await asyncio.sleep(4)
         async with self:
             session_id = self.session_id
-        if session_id:
+            # The person may have left the page meanwhile; do not drag them back.
+            still_here = self.router.url.path == routes.session_page(self.slot_id)
+        if session_id and still_here:
             yield rx.redirect(routes.session_end_page(session_id))
 
 
@@ -102,5 +104,5 @@ class SessionEndState(AuthState):
         end = work.ended_at.astimezone(tz) if work.ended_at else None
         self.service_name = work.service_name
         self.time_range = f"{start:%d.%m.%Y %H:%M} – {end:%H:%M}" if end else f"{start:%d.%m.%Y %H:%M} – идёт"
-        self.duration = f"{work.duration_minutes} мин"
+        self.duration = work.duration_label
         self.reason = work.end_reason_label if end else "Сессия ещё идёт"

@@ -39,5 +39,9 @@ app.add_page(
     title="Сессия — VDI Такси",
     on_load=[AuthState.guard, SessionPageState.load, SlotBoard.join],
 )
-app.add_page(session_end_page, route=routes.SESSION_END, title="Сессия завершена — VDI Такси",
-             on_load=[AuthState.guard, SessionEndState.load])
+app.add_page(
+    session_end_page,
+    route=routes.SESSION_END,
+    title="Сессия завершена — VDI Такси",
+    on_load=[AuthState.guard, SessionEndState.load],
+)

@@ -11,8 +11,7 @@ from state.session import SessionEndState, SessionPageState
 from vdi_taxi import routes
 
 TOGGLE_FULLSCREEN = (
-    "document.fullscreenElement ? document.exitFullscreen() : "
-    "document.getElementById('room-area').requestFullscreen()"
+    "document.fullscreenElement ? document.exitFullscreen() : document.getElementById('room-area').requestFullscreen()"
 )
 
 
@@ -34,8 +33,9 @@ def _release_button() -> rx.Component:
             rx.alert_dialog.description("Слот станет свободен для коллег."),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Да, завершить", color_scheme="red",
-                                                 on_click=SessionPageState.release)),
+                rx.alert_dialog.action(
+                    rx.button("Да, завершить", color_scheme="red", on_click=SessionPageState.release)
+                ),
                 justify="end",
                 spacing="3",
                 margin_top="1em",
@@ -47,15 +47,35 @@ def _release_button() -> rx.Component:
 def _top_bar() -> rx.Component:
     return rx.hstack(
         rx.link(rx.icon("arrow-left", size=20), href=routes.DASHBOARD, color=theme.MUTED, aria_label="На дашборд"),
-        rx.box(width="10px", height="10px", border_radius="50%", background=theme.FREE,
-               class_name="pulse-dot", flex_shrink="0"),
+        rx.box(
+            width="10px",
+            height="10px",
+            border_radius="50%",
+            background=theme.FREE,
+            class_name="pulse-dot",
+            flex_shrink="0",
+        ),
         rx.text(SessionPageState.service_name, weight="bold", truncate=True, max_width=["40%", "50%"]),
         rx.cond(SessionPageState.is_demo_room, rx.badge("демо-комната", color_scheme="amber", variant="soft")),
         rx.spacer(),
-        elapsed(SessionPageState.started_at_ms, "clock", class_name="mono", data_testid="session-timer"),
-        rx.icon_button(rx.icon("maximize-2", size=18), variant="ghost", color_scheme="gray", size="3",
-                       on_click=rx.call_script(TOGGLE_FULLSCREEN), aria_label="Во весь экран"),
-        _release_button(),
+        rx.cond(
+            _ended_elsewhere(),
+            rx.badge("сессия завершена", color_scheme="red", variant="soft"),
+            rx.hstack(
+                elapsed(SessionPageState.started_at_ms, "clock", class_name="mono", data_testid="session-timer"),
+                rx.icon_button(
+                    rx.icon("maximize-2", size=18),
+                    variant="ghost",
+                    color_scheme="gray",
+                    size="3",
+                    on_click=rx.call_script(TOGGLE_FULLSCREEN),
+                    aria_label="Во весь экран",
+                ),
+                _release_button(),
+                align="center",
+                spacing="3",
+            ),
+        ),
         align="center",
         spacing="3",
         width="100%",
@@ -71,8 +91,11 @@ def _ended_overlay() -> rx.Component:
         rx.vstack(
             rx.icon("circle-stop", size=40, color=theme.BUSY),
             rx.heading("Сессия завершена", size="5"),
-            rx.text("Слот освобождён в другом месте — администратором или в другой вкладке. "
-                    "Переходим к итогам сессии…", color=theme.MUTED, text_align="center"),
+            rx.text(
+                "Слот освобождён в другом месте — администратором или в другой вкладке. Переходим к итогам сессии…",
+                color=theme.MUTED,
+                text_align="center",
+            ),
             rx.link(rx.button("Вернуться на дашборд", variant="soft"), href=routes.DASHBOARD),
             align="center",
             spacing="3",
@@ -106,9 +129,15 @@ def session_page() -> rx.Component:
                 rx.box(
                     rx.cond(
                         SessionPageState.access_url != "",
-                        rx.el.iframe(src=SessionPageState.access_url, title="Удалённый браузер",
-                                     allow="fullscreen *; clipboard-read; clipboard-write; autoplay",
-                                     width="100%", height="100%", border="0", data_testid="room-frame"),
+                        rx.el.iframe(
+                            src=SessionPageState.access_url,
+                            title="Удалённый браузер",
+                            allow="fullscreen *; clipboard-read; clipboard-write; autoplay",
+                            width="100%",
+                            height="100%",
+                            border="0",
+                            data_testid="room-frame",
+                        ),
                         rx.center(rx.spinner(size="3"), rx.text("Подключение к комнате…"), height="100%"),
                     ),
                     rx.cond(_ended_elsewhere(), _ended_overlay()),

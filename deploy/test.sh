@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install test dependencies (Chromium from apt, Python packages, bun) and run every test.
+# Services the tests talk to (PostgreSQL) are started here if they are not running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/common.sh
+
+apt_install chromium
+install_app tests/requirements.txt
+
+if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  log "starting PostgreSQL"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+fi
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  export VDI_TEST_POSTGRES_URL="${VDI_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
+else
+  log "PostgreSQL is not available: the PostgreSQL variants of the race tests will be skipped"
+fi
+
+log "ruff"
+ruff check .
+ruff format --check .
+log "pytest"
+exec python -m pytest tests "$@"

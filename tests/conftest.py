@@ -1,0 +1,108 @@
+"""Shared fixtures: a freshly migrated database per test, small factories."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from services import clock, db, rooms, settings
+from services.seed import DEMO_SLOTS
+
+POSTGRES_ADMIN_URL = os.environ.get("VDI_TEST_POSTGRES_URL", "")
+
+
+def _reset_caches() -> None:
+    settings.get_settings.cache_clear()
+    rooms.get_room_provider.cache_clear()
+    db.dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("VDI_ENV", "test")
+    monkeypatch.setenv("VDI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("VDI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("VDI_BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("VDI_LOGIN_LOCK_THRESHOLD", "3")
+    monkeypatch.setenv("VDI_LOGIN_LOCK_BASE_SECONDS", "30")
+    _reset_caches()
+    yield
+    clock.freeze(None)
+    _reset_caches()
+
+
+def _create_pg_database() -> str:
+    name = f"vdi_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite"])
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated, empty database; tests that also run on PostgreSQL parametrize this."""
+    backend = request.param
+    if backend == "postgresql":
+        if not POSTGRES_ADMIN_URL:
+            pytest.skip("VDI_TEST_POSTGRES_URL is not set (deploy/test.sh sets it)")
+        url = _create_pg_database()
+        monkeypatch.setenv("VDI_DATABASE_URL", url)
+        _reset_caches()
+        db.migrate()
+        yield backend
+        _reset_caches()
+        _drop_pg_database(url)
+    else:
+        db.migrate()
+        yield backend
+
+
+@pytest.fixture
+def demo_slots(database: str) -> list[str]:
+    from services.models import Slot
+
+    with db.session_scope() as session:
+        for order, (slot_id, name, tier, category, accent, cost) in enumerate(DEMO_SLOTS):
+            session.add(
+                Slot(
+                    id=slot_id,
+                    service_name=name,
+                    tier=tier,
+                    category=category,
+                    category_accent=accent,
+                    monthly_cost=cost,
+                    sort_order=order,
+                )
+            )
+    return [row[0] for row in DEMO_SLOTS]
+
+
+@pytest.fixture
+def make_user(database: str):
+    from services import users
+
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        name: str | None = None, *, admin: bool = False, password: str = "correct-horse"
+    ) -> users.auth.UserInfo:
+        n = next(counter)
+        username = (name or f"user{n}").lower()
+        return users.create_user(username, (name or f"Пользователь {n}").title(), password, is_admin=admin)
+
+    return factory

@@ -1,0 +1,111 @@
+"""Start the real app (production build, one port) on a free port with its own data.
+
+Used by the end-to-end tests and the benchmarks, so both measure what people run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("VDI_CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps dialling out of this closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, deadline: float, proc: subprocess.Popen | None = None) -> None:
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"app exited with {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer in time")
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@dataclass
+class LiveApp:
+    url: str
+    env: dict[str, str]
+    log_path: Path
+    pid: int
+
+
+@contextmanager
+def start_live_app(data_dir: Path, log_path: Path, **extra_env: str) -> Iterator[LiveApp]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "VDI_ENV": "test",
+        "VDI_DATA_DIR": str(data_dir),
+        "VDI_PORT": str(port),
+        "VDI_SECRET_KEY": secrets.token_urlsafe(48),
+        "VDI_BCRYPT_ROUNDS": "4",
+        "VDI_LOGIN_LOCK_THRESHOLD": "20",
+        # Its own build and state directories, so a developer's running app is left alone.
+        "REFLEX_WEB_WORKDIR": str(ROOT / ".web-e2e"),
+        "REFLEX_STATES_WORKDIR": str(data_dir / "states"),
+        **extra_env,
+    }
+    env.pop("VDI_DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "vdi_taxi.manage", "seed-demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        wait_http(f"{url}/api/health", deadline, proc)
+        wait_http(f"{url}/login", deadline, proc)
+        yield LiveApp(url=url, env=env, log_path=log_path, pid=proc.pid)
+    finally:
+        stop_process_group(proc)
