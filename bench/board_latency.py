@@ -14,6 +14,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -75,12 +76,7 @@ def measure(url: str, tabs: int, rounds: int) -> list[float]:
             )
             samples.append(arrivals[-1])
             first_tab.append(arrivals[0])
-            try:
-                taker_page.wait_for_url(f"{url}/session/ppx-1")
-            except Exception:
-                taker_page.screenshot(path="/tmp/shots/bench-fail.png")
-                print("URL", taker_page.url, samples)
-                raise
+            taker_page.wait_for_url(f"{url}/session/ppx-1")
             slots.release_slot(taker.id, "ppx-1")
             for page in pages:
                 page.wait_for_selector("[data-slot=ppx-1][data-busy=false]", timeout=10_000)
@@ -88,6 +84,61 @@ def measure(url: str, tabs: int, rounds: int) -> list[float]:
             taker_page.wait_for_selector("[data-slot=ppx-1][data-busy=false]", timeout=10_000)
         browser.close()
     print(f"    first tab updated after {statistics.median(first_tab):.0f} ms (median)")
+    return samples
+
+
+def _busy_in(message: str, slot_id: str) -> bool:
+    try:
+        delta = json.loads(message).get("delta", {})
+    except ValueError:
+        return False
+    for name, values in delta.items():
+        if name.endswith("slot_board"):
+            for group in values.get("groups_rx_state_", []):
+                if any(card["id"] == slot_id and card["busy"] for card in group["slots"]):
+                    return True
+    return False
+
+
+def measure_server_only(url: str, clients: int, rounds: int) -> list[float]:
+    """The same take, watched by raw Socket.IO clients: the server's share of the latency."""
+    from services import auth, slots, users
+    from state.board import SlotBoard
+    from state.dashboard import DashboardState
+    from tests.reflex_client import RawClient
+
+    taker = users.create_user(f"rawtaker{clients}", "Такси Сервер", "bench-pass-1")
+    watcher = users.create_user(f"rawwatch{clients}", "Наблюдатель", "bench-pass-2")
+    watch_token = auth.login(watcher.username, "bench-pass-2").token
+    watchers = []
+    for _ in range(clients):
+        c = RawClient(url)
+        c.log_in(watch_token)
+        c.send(f"{SlotBoard.get_full_name()}.join", {})
+        c.wait_for("groups_rx_state_")
+        watchers.append(c)
+    taker_client = RawClient(url)
+    taker_client.log_in(auth.login(taker.username, "bench-pass-1").token)
+    samples = []
+    for _ in range(rounds):
+        start = time.time()
+        taker_client.send(f"{DashboardState.get_full_name()}.take", {"slot_id": "ppx-2"})
+        deadline = time.monotonic() + 10
+        last = 0.0
+        for c in watchers:
+            while True:
+                hit = next((t for t, m in c.arrivals if t >= start and _busy_in(m, "ppx-2")), None)
+                if hit is not None:
+                    last = max(last, hit)
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError("a watcher never saw the take")
+                time.sleep(0.005)
+        samples.append((last - start) * 1000)
+        slots.release_slot(taker.id, "ppx-2")
+        time.sleep(1.0)
+    for c in [*watchers, taker_client]:
+        c.close()
     return samples
 
 
@@ -109,6 +160,9 @@ def main() -> int:
                 "samples_ms": samples,
             }
             print(f"{tabs:>3} tabs: median {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms")
+            raw = measure_server_only(app.url, tabs, args.rounds)
+            results[f"{tabs}_raw_clients"] = {"median_ms": statistics.median(raw), "max_ms": max(raw)}
+            print(f"{tabs:>3} raw clients (no browser): median {statistics.median(raw):.0f} ms, max {max(raw):.0f} ms")
     out = ROOT / "bench-results" / "board_latency.json"
     out.write_text(json.dumps(results, indent=2))
     return 0

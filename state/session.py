@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from services import slots
+from services import db, slots
 from services.errors import DomainError
 from services.settings import get_settings
 from state.auth import AuthState
@@ -23,6 +23,8 @@ class SessionPageState(AuthState):
     started_at_ms: int = 0
     error: str = ""
     releasing: bool = False
+    # Board version when the page loaded: an older board cannot prove the session ended.
+    loaded_version: int = 0
 
     @rx.event
     def load(self):
@@ -32,6 +34,7 @@ class SessionPageState(AuthState):
         slot_id = str(self.router.page.params.get("slot", ""))
         self.error = ""
         self.session_id = 0
+        self.loaded_version = db.board_version()
         try:
             work = slots.my_session_on_slot(info.id, slot_id)
         except DomainError as exc:
@@ -73,7 +76,10 @@ class SessionPageState(AuthState):
             session_id = self.session_id
             # The person may have left the page meanwhile; do not drag them back.
             still_here = self.router.url.path == routes.session_page(self.slot_id)
-        if session_id and still_here:
+        if not session_id or not still_here:
+            return
+        ended = await asyncio.to_thread(slots.get_session, session_id)
+        if ended.ended_at is not None:
             yield rx.redirect(routes.session_end_page(session_id))
 
 

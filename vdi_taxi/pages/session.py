@@ -17,7 +17,7 @@ TOGGLE_FULLSCREEN = (
 
 def _ended_elsewhere():
     return (
-        SlotBoard.loaded
+        (SlotBoard.version >= SessionPageState.loaded_version)
         & (SessionPageState.session_id > 0)
         & (SlotBoard.session_by_slot[SessionPageState.slot_id].to(int) != SessionPageState.session_id)
     )

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Measurements with their commands; results also land in bench-results/*.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/common.sh
+apt_install chromium
+install_app tests/requirements.txt
+python -m bench.startup
+python -m bench.board_latency --tabs 2 20 --rounds 5
