@@ -45,8 +45,9 @@ ensure_venv() {
   stamp="$VENV/.installed-$(cat requirements.txt "$reqs" | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
     log "pip install -r $reqs"
-    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q -r "$reqs"
+    # This machine's pip config names local mirrors that may be absent; their warnings are noise.
+    "$VENV/bin/pip" install -q --upgrade pip 2> >(grep -v "is ignored" >&2)
+    "$VENV/bin/pip" install -q -r "$reqs" 2> >(grep -v "is ignored" >&2)
     touch "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"

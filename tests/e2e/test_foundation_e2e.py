@@ -158,3 +158,21 @@ def test_a_tab_that_reconnects_catches_up(live_app, new_context, account):
     page_a.wait_for_url(f"{live_app.url}/session/lov-1")
     ctx_b.set_offline(False)
     expect(_card(page_b, "lov-1")).to_have_attribute("data-busy", "true", timeout=15_000)
+
+
+def test_logout_revokes_the_login_on_the_server(live_app, new_context, account):
+    from services import auth
+
+    anna = account("Анна")
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, live_app.url, anna)
+    token = next(c["value"] for c in ctx.cookies() if c["name"] == "vdi_token")
+    assert auth.resolve_token(token) is not None
+    page.get_by_role("button", name="Выйти").click()
+    page.wait_for_url(f"{live_app.url}/login")
+    assert auth.resolve_token(token) is None
+    # Even a copy of the old cookie no longer opens the dashboard.
+    ctx.add_cookies([{"name": "vdi_token", "value": token, "url": live_app.url}])
+    page.goto(f"{live_app.url}/")
+    page.wait_for_url(f"{live_app.url}/login")
