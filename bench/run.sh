@@ -7,3 +7,4 @@ apt_install chromium
 install_app tests/requirements.txt
 python -m bench.startup
 python -m bench.board_latency --tabs 2 20 --rounds 5
+python -m bench.rooms

@@ -99,6 +99,7 @@ def _actions(slot: SlotCard) -> rx.Component:
                 size="2",
                 width=["100%", "auto"],
                 loading=DashboardState.taking == slot.id,
+                disabled=slot.room_state != "ready",
                 on_click=DashboardState.take(slot.id),
             ),
         ),
@@ -120,6 +121,10 @@ def slot_card(slot: SlotCard) -> rx.Component:
             align="start",
         ),
         status_line(slot),
+        rx.cond(
+            slot.room_label != "",
+            rx.badge(slot.room_label, color_scheme="amber", variant="soft", data_testid="room-state"),
+        ),
         rx.box(_actions(slot), width="100%", display="flex", justify_content="flex-end"),
         spacing="3",
         padding="1em",

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh
 
-apt_install chromium
+# Chromium for the browser tests; a Docker engine and debootstrap for the room tests.
+apt_install chromium docker.io debootstrap
 install_app tests/requirements.txt
 
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -140,6 +140,9 @@ class RoomGrant(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     created_at: datetime = Field(sa_column=_dt())
     revoked_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    # Neko rooms: the per-session member created for this grant (deleted on revoke).
+    member_id: str | None = Field(default=None, max_length=64)
+    member_name: str | None = Field(default=None, max_length=64)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -167,3 +170,41 @@ class BoardVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+class Room(SQLModel, table=True):
+    """The container behind a slot: its fixed ports, secrets and last known state."""
+
+    __tablename__ = "rooms"
+
+    slot_id: str = Field(sa_column=Column(String(32), ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True))
+    # Ports derive from the index, so a unique index means non-overlapping port ranges.
+    room_index: int = Field(sa_column=Column(Integer, unique=True, nullable=False))
+    state: str = Field(default="creating", max_length=16)
+    detail: str = Field(default="", max_length=500)
+    container_id: str | None = Field(default=None, max_length=80)
+    api_token_enc: str | None = Field(default=None, max_length=400)
+    restarts: int = 0
+    backoff_until: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    updated_at: datetime = Field(sa_column=_dt())
+
+
+class SystemStatus(SQLModel, table=True):
+    """Health of shared dependencies (the Docker engine, ...), shown to admins."""
+
+    __tablename__ = "system_status"
+
+    key: str = Field(primary_key=True, max_length=40)
+    state: str = Field(max_length=16)
+    detail: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(sa_column=_dt())
+
+
+class Lease(SQLModel, table=True):
+    """Who runs a periodic job right now; taken with a conditional update, so only one process does."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=80)
+    expires_at: datetime = Field(sa_column=_dt())

@@ -52,12 +52,20 @@ class RoomProvider(ABC):
     def health(self, slot_id: str) -> RoomHealth:
         """The room's current state, without changing it."""
 
+    def after_session(self, slot_id: str) -> None:  # noqa: B027  (optional hook)
+        """Called once a session has ended and its access is revoked: prepare for the next person."""
+
+    def reconcile(self, force: bool = False) -> object | None:
+        """Periodic upkeep of all rooms; providers without containers have none."""
+        return None
+
 
 @lru_cache(maxsize=1)
 def get_room_provider() -> RoomProvider:
-    kind = get_settings().room_provider
-    if kind == "demo":
+    if get_settings().room_provider == "demo":
         from services.demo_room import DemoRoomProvider
 
         return DemoRoomProvider()
-    raise RoomUnavailable(f"room provider {kind!r} is not available in this build")
+    from services.docker_rooms import DockerRoomProvider
+
+    return DockerRoomProvider()

@@ -45,6 +45,29 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class RoomSettings:
+    """Where and how slot rooms (Neko containers) run; used by the Docker provider."""
+
+    docker_host: str
+    image: str
+    instance: str
+    data_dir: Path
+    http_port_base: int
+    udp_port_base: int
+    udp_ports_per_room: int
+    udp_bind: str
+    public_ip: str
+    url_template: str
+    api_mode: str
+    network: str
+    memory: str
+    screen: str
+    policy_file: Path
+    reconcile_seconds: int
+    ready_timeout_seconds: int
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     data_dir: Path
@@ -61,6 +84,7 @@ class Settings:
     demo_data: bool
     board_poll_seconds: float
     bcrypt_rounds: int
+    rooms: RoomSettings
 
     @property
     def production(self) -> bool:
@@ -86,6 +110,12 @@ class Settings:
             raise SettingsError("VDI_BCRYPT_ROUNDS below 12 is only allowed outside production")
         if self.room_provider not in {"demo", "docker"}:
             raise SettingsError("VDI_ROOM_PROVIDER must be demo or docker")
+        if self.rooms.api_mode not in {"published", "network"}:
+            raise SettingsError("VDI_ROOM_API_MODE must be published or network")
+        if self.rooms.api_mode == "network" and not self.rooms.network:
+            raise SettingsError("VDI_ROOM_API_MODE=network needs VDI_ROOM_NETWORK")
+        if "{http_port}" not in self.rooms.url_template and "{slot}" not in self.rooms.url_template:
+            raise SettingsError("VDI_ROOM_URL_TEMPLATE must contain {http_port} or {slot}")
         if self.max_direct_slots > self.max_template_slots:
             raise SettingsError("VDI_MAX_DIRECT_SLOTS cannot exceed VDI_MAX_TEMPLATE_SLOTS")
 
@@ -110,6 +140,26 @@ def load_settings() -> Settings:
         demo_data=_env_bool("DEMO_DATA", env != "production"),
         board_poll_seconds=_env_int("BOARD_POLL_MS", 500, minimum=50) / 1000,
         bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12, minimum=4),
+        rooms=RoomSettings(
+            docker_host=_env("DOCKER_HOST", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")),
+            image=_env("NEKO_IMAGE", "ghcr.io/m1k1o/neko/chromium:3.1.5"),
+            instance=_env("ROOM_INSTANCE", "main"),
+            data_dir=Path(_env("ROOM_DATA_DIR", str(data_dir / "rooms"))).resolve(),
+            http_port_base=_env_int("ROOM_HTTP_PORT_BASE", 18100, minimum=1024),
+            udp_port_base=_env_int("ROOM_UDP_PORT_BASE", 59000, minimum=1024),
+            udp_ports_per_room=_env_int("ROOM_UDP_PORTS_PER_ROOM", 5, minimum=1),
+            # WebRTC media: 0.0.0.0 on a real host so browsers can reach it; loopback by default.
+            udp_bind=_env("ROOM_UDP_BIND", "127.0.0.1"),
+            public_ip=_env("ROOM_PUBLIC_IP", ""),
+            url_template=_env("ROOM_URL_TEMPLATE", "http://localhost:{http_port}/"),
+            api_mode=_env("ROOM_API_MODE", "published").lower(),
+            network=_env("ROOM_NETWORK", ""),
+            memory=_env("ROOM_MEMORY", "3g"),
+            screen=_env("ROOM_SCREEN", "1920x1080@30"),
+            policy_file=Path(_env("ROOM_POLICY_FILE", str(ROOT_DIR / "deploy" / "neko" / "policies.json"))),
+            reconcile_seconds=_env_int("RECONCILE_SECONDS", 30, minimum=2),
+            ready_timeout_seconds=_env_int("ROOM_READY_TIMEOUT", 60, minimum=1),
+        ),
     )
     settings.validate()
     return settings

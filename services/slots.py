@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from services import audit, clock, crypto
 from services.db import bump_board_version, session_scope
 from services.errors import Conflict, DomainError, Forbidden, NotFound
-from services.models import Favourite, Slot, SlotSession, User
+from services.models import Favourite, Room, Slot, SlotSession, User
 from services.rooms import RoomProvider, RoomUnavailable, get_room_provider
 from services.settings import get_settings
 
@@ -33,6 +33,18 @@ END_REASONS = {
     "timeout": "Время истекло",
     "room_error": "Ошибка комнаты",
     "deactivated": "Учётная запись отключена",
+}
+
+
+ROOM_STATE_LABELS = {
+    "ready": "",
+    "creating": "Комната создаётся",
+    "starting": "Комната запускается",
+    "resetting": "Комната очищается",
+    "unhealthy": "Комната не отвечает",
+    "stopped": "Комната остановлена",
+    "error": "Ошибка комнаты",
+    "unknown": "Комната недоступна",
 }
 
 
@@ -50,6 +62,8 @@ class SlotCard:
     occupant_name: str = ""
     session_id: int = 0
     started_at_ms: int = 0
+    room_state: str = "ready"
+    room_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,17 +125,21 @@ def load_board() -> list[CategoryGroup]:
         running = session.exec(
             select(SlotSession, User).join(User, User.id == SlotSession.user_id).where(SlotSession.ended_at.is_(None))
         ).all()
+        rooms = {r.slot_id: r for r in session.exec(select(Room)).all()}
     by_slot = {work.slot_id: (work, user) for work, user in running}
     groups: dict[str, CategoryGroup] = {}
     for slot in slots:
         group = groups.setdefault(slot.category, CategoryGroup(category=slot.category, accent=slot.category_accent))
         work_user = by_slot.get(slot.id)
+        room = rooms.get(slot.id)
         card = SlotCard(
             id=slot.id,
             service_name=slot.service_name,
             tier=slot.tier or "",
             category=slot.category,
             accent=slot.category_accent,
+            room_state=room.state if room else "ready",
+            room_label=ROOM_STATE_LABELS.get(room.state, room.state) if room else "",
         )
         if work_user:
             work, user = work_user
@@ -267,6 +285,7 @@ def end_session(
     assert work is not None
     try:
         provider.revoke(work.slot_id, session_id)
+        provider.after_session(work.slot_id)
     except Exception:  # the session is over either way; a later reconcile retries revocation
         log.exception("revoking room access of session %s failed", session_id)
     return True

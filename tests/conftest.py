@@ -106,3 +106,44 @@ def make_user(database: str):
         return users.create_user(username, (name or f"Пользователь {n}").title(), password, is_admin=admin)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory):
+    """A real Docker engine started for this test run (stopped at the end) and the Neko stand-in image."""
+    from tests.docker_support import docker_engine as engine_ctx
+    from tests.docker_support import ensure_standin_image
+
+    with engine_ctx(tmp_path_factory.mktemp("dockerd")) as engine:
+        client = engine.client()
+        engine.image = ensure_standin_image(client)
+        client.close()
+        yield engine
+
+
+@pytest.fixture
+def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Settings for the Docker room provider against the test engine, isolated per test."""
+    from tests.live_server import free_port
+
+    instance = f"t{uuid.uuid4().hex[:8]}"
+    # Ports: a free HTTP base from the OS; UDP blocks far from anything else.
+    http_base = free_port() // 10 * 10
+    monkeypatch.setenv("VDI_ROOM_PROVIDER", "docker")
+    monkeypatch.setenv("VDI_DOCKER_HOST", docker_engine.host)
+    monkeypatch.setenv("VDI_NEKO_IMAGE", docker_engine.image)
+    monkeypatch.setenv("VDI_ROOM_INSTANCE", instance)
+    monkeypatch.setenv("VDI_ROOM_DATA_DIR", str(tmp_path / "rooms"))
+    monkeypatch.setenv("VDI_ROOM_HTTP_PORT_BASE", str(http_base))
+    monkeypatch.setenv("VDI_ROOM_UDP_PORT_BASE", str(40000 + (http_base % 2000) * 5))
+    monkeypatch.setenv("VDI_ROOM_UDP_PORTS_PER_ROOM", "2")
+    monkeypatch.setenv("VDI_ROOM_UDP_BIND", "127.0.0.1")
+    monkeypatch.setenv("VDI_ROOM_URL_TEMPLATE", "http://127.0.0.1:{http_port}/")
+    monkeypatch.setenv("VDI_ROOM_MEMORY", "256m")
+    monkeypatch.setenv("VDI_ROOM_READY_TIMEOUT", "30")
+    _reset_caches()
+    yield instance
+    client = docker_engine.client()
+    for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
+        c.remove(force=True)
+    client.close()

@@ -1,0 +1,154 @@
+"""A private Docker engine for tests, and the Neko stand-in image built from local files.
+
+The engine keeps its data under a stable directory, so the base image (a
+debootstrap rootfs, about a minute to make) is built once per machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+HERE = Path(__file__).resolve().parent
+STANDIN_DIR = HERE / "neko_standin"
+TOOLS_DIR = Path(os.environ.get("VDI_TOOLS_DIR", Path.home() / ".local/share/vdi-taxi"))
+BASE_IMAGE = "vdi-taxi/debian-python:bookworm"
+MIRROR = os.environ.get("VDI_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+@dataclass
+class Engine:
+    host: str
+    proc: subprocess.Popen
+    root: Path
+    run_dir: Path
+    image: str = ""
+
+    def client(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.host, timeout=120)
+
+
+def _wait_socket(host: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            docker.DockerClient(base_url=host, timeout=5).ping()
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise TimeoutError(f"dockerd at {host} did not come up")
+
+
+def start_dockerd(root: Path, run_dir: Path) -> Engine:
+    """Start dockerd with its own socket; the caller stops it by pid."""
+    if shutil.which("dockerd") is None:
+        raise RuntimeError("dockerd is not installed (apt-get install docker.io)")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    sock = run_dir / "docker.sock"
+    log = open(run_dir / "dockerd.log", "ab")  # noqa: SIM115  (lives as long as the daemon)
+    proc = subprocess.Popen(
+        [
+            "dockerd",
+            f"--host=unix://{sock}",
+            f"--data-root={root}",
+            f"--exec-root={run_dir / 'exec'}",
+            f"--pidfile={run_dir / 'dockerd.pid'}",
+            "--exec-opt=native.cgroupdriver=cgroupfs",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    host = f"unix://{sock}"
+    _wait_socket(host, 30)
+    return Engine(host=host, proc=proc, root=root, run_dir=run_dir)
+
+
+def stop_dockerd(engine: Engine, timeout: float = 30) -> None:
+    if engine.proc.poll() is not None:
+        return
+    engine.proc.terminate()
+    try:
+        engine.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        engine.proc.kill()
+        engine.proc.wait()
+
+
+def restart_dockerd(engine: Engine) -> None:
+    """Start the same engine again (same data, same socket) after stop_dockerd."""
+    fresh = start_dockerd(engine.root, engine.run_dir)
+    engine.proc, engine.host = fresh.proc, fresh.host
+
+
+def _build_base_image(client: docker.DockerClient) -> None:
+    if shutil.which("debootstrap") is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "debootstrap"], check=True, stdout=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory(dir=TOOLS_DIR) as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=python3", "bookworm", str(rootfs), MIRROR],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for junk in ("usr/share/doc", "usr/share/man", "usr/share/locale", "var/cache/apt", "var/lib/apt/lists"):
+            shutil.rmtree(rootfs / junk, ignore_errors=True)
+        archive = Path(tmp) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
+        with open(archive, "rb") as fh:
+            client.api.import_image_from_data(fh.read(), repository=BASE_IMAGE.split(":")[0], tag="bookworm")
+
+
+def standin_tag() -> str:
+    digest = hashlib.sha256()
+    for name in ("Dockerfile", "server.py"):
+        digest.update((STANDIN_DIR / name).read_bytes())
+    return f"vdi-taxi/neko-standin:{digest.hexdigest()[:12]}"
+
+
+def ensure_standin_image(client: docker.DockerClient) -> str:
+    """The stand-in image tag, building it (and its base) only when missing."""
+    tag = standin_tag()
+    try:
+        client.images.get(tag)
+        return tag
+    except docker.errors.ImageNotFound:
+        pass
+    try:
+        client.images.get(BASE_IMAGE)
+    except docker.errors.ImageNotFound:
+        TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+        _build_base_image(client)
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name in ("Dockerfile", "server.py"):
+            tar.add(STANDIN_DIR / name, arcname=name)
+    context.seek(0)
+    client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, pull=False)
+    return tag
+
+
+@contextmanager
+def docker_engine(run_dir: Path):
+    """An engine for the test session: started here, stopped here, data kept for the next run."""
+    engine = start_dockerd(TOOLS_DIR / "docker-root", run_dir)
+    try:
+        yield engine
+    finally:
+        client = engine.client()
+        for c in client.containers.list(all=True, filters={"label": "vdi_taxi.instance"}):
+            c.remove(force=True)
+        client.close()
+        stop_dockerd(engine)

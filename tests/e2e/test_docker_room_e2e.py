@@ -1,0 +1,118 @@
+"""The foundation's session flow once more, with rooms as real containers (Neko stand-in)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from services import db, rooms, settings
+from services.db import session_scope
+from services.models import Room
+from tests.e2e.conftest import ARTIFACTS, login, shot
+from tests.live_server import LiveApp, free_port, start_live_app
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def docker_app(docker_engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    data = tmp_path_factory.mktemp("docker-app")
+    http_base = free_port() // 100 * 100
+    env = {
+        "VDI_ROOM_PROVIDER": "docker",
+        "VDI_DOCKER_HOST": docker_engine.host,
+        "VDI_NEKO_IMAGE": docker_engine.image,
+        "VDI_ROOM_INSTANCE": f"e2e{uuid.uuid4().hex[:6]}",
+        "VDI_ROOM_DATA_DIR": str(data / "rooms"),
+        "VDI_ROOM_HTTP_PORT_BASE": str(http_base),
+        "VDI_ROOM_UDP_PORT_BASE": "45000",
+        "VDI_ROOM_UDP_PORTS_PER_ROOM": "2",
+        "VDI_ROOM_UDP_BIND": "127.0.0.1",
+        "VDI_ROOM_URL_TEMPLATE": "http://127.0.0.1:{http_port}/",
+        "VDI_ROOM_MEMORY": "256m",
+    }
+    with start_live_app(data, ARTIFACTS / "live-app-docker.log", **env) as app:
+        yield app
+
+
+@pytest.fixture(autouse=True)
+def _use_live_database(docker_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in docker_app.env.items():
+        if key.startswith("VDI_"):
+            monkeypatch.setenv(key, value)
+    settings.get_settings.cache_clear()
+    rooms.get_room_provider.cache_clear()
+    db.dispose_engines()
+    yield
+
+
+def _wait_rooms_ready(timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            states = {r.slot_id: r.state for r in session.exec(select(Room)).all()}
+        if len(states) == 10 and set(states.values()) == {"ready"}:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"rooms not ready: {states}")
+
+
+def test_take_embeds_the_neko_room_and_release_removes_the_member(docker_app, new_context, account):
+    _wait_rooms_ready()
+    anna = account("Анна")
+    page = new_context().new_page()
+    login(page, docker_app.url, anna)
+    card = page.locator("[data-testid=slot-card][data-slot=nb-drive]")
+    expect(card.get_by_role("button", name="Занять")).to_be_enabled()
+    card.get_by_role("button", name="Занять").click()
+    page.wait_for_url(f"{docker_app.url}/session/nb-drive")
+    frame = page.frame_locator("[data-testid=room-frame]")
+    expect(frame.locator("#room-title")).to_have_text("Neko: vdi-taxi-room-nb-drive")
+    expect(frame.locator("#room-user")).to_contain_text("Анна #")
+    expect(page.get_by_text("демо-комната")).to_have_count(0)
+    room_url = page.locator("[data-testid=room-frame]").get_attribute("src")
+    shot(page, "session-docker")
+
+    provider = rooms.get_room_provider()
+    assert [p for p in provider.presence("nb-drive") if p.is_connected]
+
+    page.get_by_role("button", name="Освободить").click()
+    page.get_by_role("button", name="Да, завершить").click()
+    page.wait_for_url(f"{docker_app.url}/session-end/*")
+    with session_scope() as session:
+        room = session.get(Room, "nb-drive")
+    neko = provider._neko(room)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                members = neko._http.get("/api/members").json()
+                break
+            except Exception:  # the room restarts between users
+                time.sleep(0.3)
+        assert members == []
+    finally:
+        neko.close()
+    # The URL that was embedded is now worthless.
+    base, _, query = room_url.partition("?")
+    params = dict(p.split("=", 1) for p in query.split("&"))
+    deadline = time.monotonic() + 30
+    status = None
+    while time.monotonic() < deadline:
+        try:
+            status = httpx.post(
+                f"{base}api/login", json={"username": unquote(params["usr"]), "password": unquote(params["pwd"])}
+            ).status_code
+            break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    assert status == 401
+    assert Path(ARTIFACTS / "session-docker.png").exists()

@@ -1,0 +1,24 @@
+"""Periodic jobs run in one process at a time, whatever the number of workers."""
+
+from datetime import UTC, datetime, timedelta
+
+from services import clock, leases
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def test_only_one_holder_until_the_lease_expires(database):
+    clock.freeze(T0)
+    assert leases.acquire("job", timedelta(seconds=60), holder="worker-a")
+    assert not leases.acquire("job", timedelta(seconds=60), holder="worker-b")
+    assert leases.acquire("job", timedelta(seconds=60), holder="worker-a")  # renewal
+    clock.freeze(T0 + timedelta(seconds=61))
+    assert leases.acquire("job", timedelta(seconds=60), holder="worker-b")
+    assert not leases.acquire("job", timedelta(seconds=60), holder="worker-a")
+
+
+def test_release_lets_the_next_holder_in_at_once(database):
+    clock.freeze(T0)
+    assert leases.acquire("job", timedelta(minutes=5), holder="worker-a")
+    leases.release("job", holder="worker-a")
+    assert leases.acquire("job", timedelta(minutes=5), holder="worker-b")

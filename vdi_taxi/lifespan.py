@@ -1,0 +1,32 @@
+"""Background work that lives as long as the app process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services.rooms import get_room_provider
+from services.settings import get_settings
+from state.board import notify_board_changed
+
+log = logging.getLogger(__name__)
+
+
+async def keep_rooms_reconciled() -> None:
+    """Create, start and heal slot rooms at start-up and then periodically.
+
+    A database lease inside reconcile() makes sure only one process does it.
+    """
+    provider = get_room_provider()
+    if provider.is_demo:
+        return
+    interval = get_settings().rooms.reconcile_seconds
+    while True:
+        try:
+            await asyncio.to_thread(provider.reconcile)
+            notify_board_changed()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("room reconcile failed; retrying in %s s", interval)
+        await asyncio.sleep(interval)
