@@ -80,7 +80,9 @@ def main() -> int:
 
         # The whole app, managing 10 rooms.
         app_env = _room_env(engine, Path(tmp) / "app", image)
-        with start_live_app(Path(tmp) / "app", ROOT / "bench-results" / "rooms-app.log", **app_env) as app:
+        with start_live_app(
+            Path(tmp) / "app", ROOT / "bench-results" / "rooms-app.log", web_dir="bench-rooms", **app_env
+        ) as app:
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
                 running = client.containers.list(

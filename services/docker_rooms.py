@@ -63,8 +63,9 @@ class ReconcileReport:
     seconds: float
 
 
-def container_name(slot_id: str) -> str:
-    return f"vdi-taxi-room-{slot_id}"
+def container_name(slot_id: str, instance: str = "main") -> str:
+    """Names are global on an engine: a second installation's rooms carry its instance name."""
+    return f"vdi-taxi-room-{slot_id}" if instance == "main" else f"vdi-taxi-room-{slot_id}--{instance}"
 
 
 def set_status(key: str, state: str, detail: str = "") -> None:
@@ -102,6 +103,9 @@ class DockerRoomProvider(RoomProvider):
                 self._client.close()
             self._client = None
 
+    def name_of(self, slot_id: str) -> str:
+        return container_name(slot_id, self.cfg.instance)
+
     def ports(self, room_index: int) -> tuple[int, int, int]:
         """HTTP port and UDP range of a room, derived from its unique index."""
         http = self.cfg.http_port_base + room_index
@@ -111,7 +115,7 @@ class DockerRoomProvider(RoomProvider):
     def api_url(self, slot_id: str, room_index: int) -> str:
         if self.cfg.api_mode == "network":
             # Behind the proxy the room serves everything under its path prefix.
-            return f"http://{container_name(slot_id)}:{NEKO_PORT}/neko/{slot_id}"
+            return f"http://{self.name_of(slot_id)}:{NEKO_PORT}/neko/{slot_id}"
         return f"http://127.0.0.1:{self.ports(room_index)[0]}"
 
     def public_url(self, slot_id: str, room_index: int) -> str:
@@ -231,8 +235,8 @@ class DockerRoomProvider(RoomProvider):
         ).hexdigest()[:16]
         spec = {
             "image": self.cfg.image,
-            "name": container_name(slot.id),
-            "hostname": container_name(slot.id),
+            "name": self.name_of(slot.id),
+            "hostname": self.name_of(slot.id),
             "detach": True,
             "environment": env,
             "labels": {
@@ -261,7 +265,7 @@ class DockerRoomProvider(RoomProvider):
 
     def _container(self, slot_id: str) -> Container | None:
         try:
-            return self.client().containers.get(container_name(slot_id))
+            return self.client().containers.get(self.name_of(slot_id))
         except NotFound:
             return None
 
@@ -562,27 +566,33 @@ class DockerRoomProvider(RoomProvider):
         waiting = []
         now = clock.now()
         for slot in active:
-            room = self._room(slot.id)
-            assert room is not None
-            container = ours.get(slot.id)
-            if room.backoff_until and room.backoff_until > now and room.state == "unhealthy":
-                continue
-            if container is None:
-                self._create(slot, room)
-                waiting.append(room)
-            elif container.status != "running":
-                self._start(slot.id, container)
-                waiting.append(room)
-            elif room.state != "resetting":
-                health = (container.attrs.get("State", {}).get("Health") or {}).get("Status")
-                if self._answers(room):
-                    self._set_state(slot.id, "ready", "", backoff_until=None)
-                elif health == "unhealthy" or room.state in {"ready", "unknown", "unhealthy"}:
-                    self._restart_with_backoff(slot.id, room, container)
-                    waiting.append(room)
-                else:
-                    waiting.append(room)
+            try:
+                self._reconcile_room(slot, ours.get(slot.id), now, waiting)
+            except APIError as exc:
+                # One room's problem (e.g. its name taken by a foreign container) must not stall the rest.
+                self._set_state(slot.id, "error", f"Docker: {exc.explanation or exc}"[:500])
         return waiting
+
+    def _reconcile_room(self, slot: Slot, container: Container | None, now, waiting: list[Room]) -> None:
+        room = self._room(slot.id)
+        assert room is not None
+        if room.backoff_until and room.backoff_until > now and room.state == "unhealthy":
+            return
+        if container is None:
+            self._create(slot, room)
+            waiting.append(room)
+        elif container.status != "running":
+            self._start(slot.id, container)
+            waiting.append(room)
+        elif room.state != "resetting":
+            health = (container.attrs.get("State", {}).get("Health") or {}).get("Status")
+            if self._answers(room):
+                self._set_state(slot.id, "ready", "", backoff_until=None)
+            elif health == "unhealthy" or room.state in {"ready", "unknown", "unhealthy"}:
+                self._restart_with_backoff(slot.id, room, container)
+                waiting.append(room)
+            else:
+                waiting.append(room)
 
     def _restart_with_backoff(self, slot_id: str, room: Room, container: Container) -> None:
         attempt = room.restarts + 1

@@ -68,6 +68,45 @@ class RoomSettings:
 
 
 @dataclass(frozen=True)
+class BookingSettings:
+    """Booking, queue and session-time rules (times of day in the configured timezone)."""
+
+    open_minute: int
+    close_minute: int
+    durations: tuple[int, ...]
+    max_minutes: int
+    max_future: int
+    days_ahead: int
+    checkin_minutes: int
+    offer_minutes: int
+    session_max_minutes: int
+    warn_minutes: int
+    tick_seconds: int
+
+
+def _env_hhmm(name: str, default: str) -> int:
+    raw = _env(name, default)
+    try:
+        hours, minutes = (int(x) for x in raw.split(":"))
+    except ValueError as exc:
+        raise SettingsError(f"VDI_{name} must look like 09:00, got {raw!r}") from exc
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
+        raise SettingsError(f"VDI_{name} is not a time of day: {raw!r}")
+    return hours * 60 + minutes
+
+
+def _env_minutes_list(name: str, default: str) -> tuple[int, ...]:
+    raw = _env(name, default)
+    try:
+        values = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}))
+    except ValueError as exc:
+        raise SettingsError(f"VDI_{name} must be a comma-separated list of minutes, got {raw!r}") from exc
+    if not values or any(v <= 0 or v % 30 for v in values):
+        raise SettingsError(f"VDI_{name}: durations must be positive multiples of 30 minutes")
+    return values
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     data_dir: Path
@@ -85,6 +124,7 @@ class Settings:
     board_poll_seconds: float
     bcrypt_rounds: int
     rooms: RoomSettings
+    booking: BookingSettings
 
     @property
     def production(self) -> bool:
@@ -116,6 +156,11 @@ class Settings:
             raise SettingsError("VDI_ROOM_API_MODE=network needs VDI_ROOM_NETWORK")
         if "{http_port}" not in self.rooms.url_template and "{slot}" not in self.rooms.url_template:
             raise SettingsError("VDI_ROOM_URL_TEMPLATE must contain {http_port} or {slot}")
+        b = self.booking
+        if b.open_minute % 30 or b.close_minute % 30 or b.open_minute >= b.close_minute:
+            raise SettingsError("VDI_BOOKING_OPEN must be before VDI_BOOKING_CLOSE, both on a 30-minute grid")
+        if b.max_minutes < min(b.durations):
+            raise SettingsError("VDI_BOOKING_MAX_MINUTES is shorter than every allowed duration")
         if self.max_direct_slots > self.max_template_slots:
             raise SettingsError("VDI_MAX_DIRECT_SLOTS cannot exceed VDI_MAX_TEMPLATE_SLOTS")
 
@@ -159,6 +204,19 @@ def load_settings() -> Settings:
             policy_file=Path(_env("ROOM_POLICY_FILE", str(ROOT_DIR / "deploy" / "neko" / "policies.json"))),
             reconcile_seconds=_env_int("RECONCILE_SECONDS", 30, minimum=2),
             ready_timeout_seconds=_env_int("ROOM_READY_TIMEOUT", 60, minimum=1),
+        ),
+        booking=BookingSettings(
+            open_minute=_env_hhmm("BOOKING_OPEN", "09:00"),
+            close_minute=_env_hhmm("BOOKING_CLOSE", "21:00"),
+            durations=_env_minutes_list("BOOKING_DURATIONS", "30,60,120"),
+            max_minutes=_env_int("BOOKING_MAX_MINUTES", 120, minimum=30),
+            max_future=_env_int("MAX_FUTURE_BOOKINGS", 3, minimum=1),
+            days_ahead=_env_int("BOOKING_DAYS_AHEAD", 14, minimum=1),
+            checkin_minutes=_env_int("CHECKIN_MINUTES", 15, minimum=1),
+            offer_minutes=_env_int("QUEUE_OFFER_MINUTES", 5, minimum=1),
+            session_max_minutes=_env_int("SESSION_MAX_MINUTES", 180, minimum=5),
+            warn_minutes=_env_int("SESSION_WARN_MINUTES", 5, minimum=1),
+            tick_seconds=_env_int("SCHEDULER_TICK_SECONDS", 5, minimum=1),
         ),
     )
     settings.validate()

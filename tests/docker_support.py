@@ -22,6 +22,7 @@ import docker
 
 HERE = Path(__file__).resolve().parent
 STANDIN_DIR = HERE / "neko_standin"
+STANDIN_FILES = ("Dockerfile", "server.py", "entrypoint.sh")
 TOOLS_DIR = Path(os.environ.get("VDI_TOOLS_DIR", Path.home() / ".local/share/vdi-taxi"))
 BASE_IMAGE = "vdi-taxi/debian-python:bookworm"
 MIRROR = os.environ.get("VDI_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -50,10 +51,28 @@ def _wait_socket(host: str, timeout: float) -> None:
     raise TimeoutError(f"dockerd at {host} did not come up")
 
 
+def _stop_stale_daemons(root: Path) -> None:
+    """A test run that was killed can leave its dockerd holding our data root."""
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            cmdline = (proc_dir / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"dockerd") and f"--data-root={root}".encode() in cmdline:
+            pid = int(proc_dir.name)
+            os.kill(pid, 15)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.2)
+
+
 def start_dockerd(root: Path, run_dir: Path) -> Engine:
     """Start dockerd with its own socket; the caller stops it by pid."""
     if shutil.which("dockerd") is None:
         raise RuntimeError("dockerd is not installed (apt-get install docker.io)")
+    _stop_stale_daemons(root)
     run_dir.mkdir(parents=True, exist_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     sock = run_dir / "docker.sock"
@@ -113,7 +132,7 @@ def _build_base_image(client: docker.DockerClient) -> None:
 
 def standin_tag() -> str:
     digest = hashlib.sha256()
-    for name in ("Dockerfile", "server.py"):
+    for name in STANDIN_FILES:
         digest.update((STANDIN_DIR / name).read_bytes())
     return f"vdi-taxi/neko-standin:{digest.hexdigest()[:12]}"
 
@@ -133,7 +152,7 @@ def ensure_standin_image(client: docker.DockerClient) -> str:
         _build_base_image(client)
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
-        for name in ("Dockerfile", "server.py"):
+        for name in STANDIN_FILES:
             tar.add(STANDIN_DIR / name, arcname=name)
     context.seek(0)
     client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, pull=False)
@@ -144,6 +163,11 @@ def ensure_standin_image(client: docker.DockerClient) -> str:
 def docker_engine(run_dir: Path):
     """An engine for the test session: started here, stopped here, data kept for the next run."""
     engine = start_dockerd(TOOLS_DIR / "docker-root", run_dir)
+    client = engine.client()
+    # Rooms left by an interrupted run would restart with the engine and eat the CPU.
+    for c in client.containers.list(all=True, filters={"label": "vdi_taxi.instance"}):
+        c.remove(force=True)
+    client.close()
     try:
         yield engine
     finally:

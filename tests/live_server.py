@@ -72,7 +72,8 @@ class LiveApp:
 
 
 @contextmanager
-def start_live_app(data_dir: Path, log_path: Path, **extra_env: str) -> Iterator[LiveApp]:
+def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra_env: str) -> Iterator[LiveApp]:
+    """Build and serve the app; each web_dir name gets its own build, since a build bakes in its port."""
     port = free_port()
     env = {
         **os.environ,
@@ -83,7 +84,7 @@ def start_live_app(data_dir: Path, log_path: Path, **extra_env: str) -> Iterator
         "VDI_BCRYPT_ROUNDS": "4",
         "VDI_LOGIN_LOCK_THRESHOLD": "20",
         # Its own build and state directories, so a developer's running app is left alone.
-        "REFLEX_WEB_WORKDIR": str(ROOT / ".web-e2e"),
+        "REFLEX_WEB_WORKDIR": str(ROOT / ".web-e2e" / web_dir),
         "REFLEX_STATES_WORKDIR": str(data_dir / "states"),
         **extra_env,
     }

@@ -11,7 +11,7 @@ import pytest
 
 from services import slots
 from services.db import session_scope
-from services.docker_rooms import DockerRoomProvider, container_name
+from services.docker_rooms import DockerRoomProvider
 from services.models import Room, Slot
 from services.rooms import get_room_provider
 
@@ -58,6 +58,13 @@ def _login(url: str) -> httpx.Response:
     return httpx.post(f"{base}api/login", json={"username": unquote(params["usr"]), "password": unquote(params["pwd"])})
 
 
+def _answer(call):
+    try:
+        return call()
+    except httpx.HTTPError:
+        return None
+
+
 def _wait(predicate, timeout: float = 30, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -70,11 +77,11 @@ def _wait(predicate, timeout: float = 30, what: str = "condition"):
 
 def test_reconcile_creates_one_configured_container_per_active_slot(provider, docker_engine):
     client = docker_engine.client()
-    c = client.containers.get(container_name("ppx-1"))
+    c = client.containers.get(provider.name_of("ppx-1"))
     assert c.status == "running"
     assert c.labels["vdi_taxi.slot"] == "ppx-1" and c.labels["vdi_taxi.instance"] == provider.cfg.instance
     host_cfg = c.attrs["HostConfig"]
-    assert c.attrs["Config"]["Hostname"] == "vdi-taxi-room-ppx-1"
+    assert c.attrs["Config"]["Hostname"] == provider.name_of("ppx-1")
     assert host_cfg["ShmSize"] == 2 * 1024**3
     assert host_cfg["RestartPolicy"]["Name"] == "unless-stopped"
     assert host_cfg["Memory"] == 256 * 1024**2
@@ -86,7 +93,7 @@ def test_reconcile_creates_one_configured_container_per_active_slot(provider, do
     assert mounts["/etc/chromium/policies/managed/policies.json"]["RW"] is False
     assert {"/home/neko/.config/chromium", "/home/neko/Downloads"} <= set(mounts)
     with pytest.raises(docker.errors.NotFound):
-        client.containers.get(container_name("off-1"))
+        client.containers.get(provider.name_of("off-1"))
     # Port blocks never overlap, and the API token is not stored in plain text.
     a, b = _room("ppx-1"), _room("gpt-1")
     assert provider.ports(a.room_index)[0] != provider.ports(b.room_index)[0]
@@ -104,19 +111,20 @@ def test_a_session_url_works_during_the_session_and_is_refused_after_release(pro
     assert _login(work.access_url).status_code == 200
     assert took < 3  # generous; the benchmark measures the real figure
     slots.release_slot(anna.id, "ppx-1")
-    assert _login(work.access_url).status_code == 401
+    # The room restarts after the release; whenever it answers, the old credentials are refused.
+    assert _wait(lambda: _answer(lambda: _login(work.access_url)), what="room answering").status_code == 401
 
 
 def test_between_users_the_room_restarts_and_the_next_user_gets_in(provider, make_user, docker_engine):
     anna, boris = make_user("anna"), make_user("boris")
     client = docker_engine.client()
-    before = client.containers.get(container_name("gpt-1")).attrs["State"]["StartedAt"]
+    before = client.containers.get(provider.name_of("gpt-1")).attrs["State"]["StartedAt"]
     slots.take_slot(anna.id, "gpt-1")
     slots.release_slot(anna.id, "gpt-1")
     _wait(
         lambda: (
             _room("gpt-1").state == "ready"
-            and client.containers.get(container_name("gpt-1")).attrs["State"]["StartedAt"] != before
+            and client.containers.get(provider.name_of("gpt-1")).attrs["State"]["StartedAt"] != before
         ),
         what="room reset",
     )
@@ -140,7 +148,7 @@ def test_presence_kick_and_screenshot(provider, make_user):
 
 def test_a_crashed_room_comes_back_and_serves_again(provider, make_user, docker_engine):
     client = docker_engine.client()
-    c = client.containers.get(container_name("ppx-1"))
+    c = client.containers.get(provider.name_of("ppx-1"))
     c.exec_run(
         [
             "python3",
@@ -149,7 +157,7 @@ def test_a_crashed_room_comes_back_and_serves_again(provider, make_user, docker_
             " in open(f'/proc/{p}/cmdline','rb').read(): os.kill(int(p), signal.SIGKILL)",
         ]
     )
-    _wait(lambda: client.containers.get(container_name("ppx-1")).attrs["RestartCount"] >= 1, what="docker restart")
+    _wait(lambda: client.containers.get(provider.name_of("ppx-1")).attrs["RestartCount"] >= 1, what="docker restart")
     report = provider.reconcile()
     assert report.states["ppx-1"] == "ready"
     work = slots.take_slot(make_user("anna").id, "ppx-1")
@@ -167,7 +175,7 @@ def test_recreate_applies_new_settings_and_keeps_the_profile(provider, monkeypat
     fresh = get_room_provider()
     assert fresh.recreate("ppx-1").state == "ready"
     client = docker_engine.client()
-    env = dict(e.split("=", 1) for e in client.containers.get(container_name("ppx-1")).attrs["Config"]["Env"])
+    env = dict(e.split("=", 1) for e in client.containers.get(provider.name_of("ppx-1")).attrs["Config"]["Env"])
     assert env["NEKO_DESKTOP_SCREEN"] == "1280x720@25"
     assert history.exists()
     client.close()
@@ -175,7 +183,7 @@ def test_recreate_applies_new_settings_and_keeps_the_profile(provider, monkeypat
 
 def test_stale_profile_lock_from_another_host_is_cleared_before_start(provider, docker_engine):
     client = docker_engine.client()
-    client.containers.get(container_name("gpt-1")).stop(timeout=5)
+    client.containers.get(provider.name_of("gpt-1")).stop(timeout=5)
     lock = provider.profile_dir("gpt-1") / "SingletonLock"
     lock.unlink(missing_ok=True)
     os.symlink("some-old-host-4242", lock)
@@ -234,3 +242,10 @@ def test_engine_down_marks_rooms_unknown_and_the_app_keeps_working(provider, mak
     with session_scope() as session:
         assert session.get(SystemStatus, "docker").state == "ok"
     assert report.states["gpt-1"] == "ready"
+
+
+def test_container_names_follow_the_slot_and_keep_installations_apart():
+    from services.docker_rooms import container_name
+
+    assert container_name("ppx-1") == "vdi-taxi-room-ppx-1"
+    assert container_name("ppx-1", "staging") == "vdi-taxi-room-ppx-1--staging"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
 import sqlite3
 import threading
@@ -84,6 +85,12 @@ def open_profile() -> None:
             " INTEGER DEFAULT 0)"
         )
         db.execute("CREATE TABLE IF NOT EXISTS visits (id INTEGER PRIMARY KEY, url INTEGER, visit_time INTEGER)")
+
+
+def _unlock_profile() -> None:
+    lock_path = PROFILE / "SingletonLock"
+    if profile_state["mode"] == "persistent" and lock_path.is_symlink():
+        lock_path.unlink()
 
 
 def record_visit(url: str, title: str) -> None:
@@ -301,6 +308,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
+    # Leave like Chromium does on a clean shutdown: the profile lock goes with the process.
+    signal.signal(signal.SIGTERM, lambda *_: (_unlock_profile(), os._exit(0)))
     open_profile()
     host, _, port = BIND.rpartition(":")
     ThreadingHTTPServer((host or "0.0.0.0", int(port)), Handler).serve_forever()
