@@ -56,6 +56,8 @@ class User(SQLModel, table=True):
     totp_last_step: int | None = None
     onboarded: bool = False
     created_at: datetime = Field(default_factory=clock.now, sa_column=_dt())
+    # Secret part of the personal calendar feed URL.
+    ics_token: str | None = Field(default=None, sa_column=Column(String(64), unique=True, nullable=True))
 
 
 class AuthToken(SQLModel, table=True):
@@ -96,6 +98,8 @@ class Slot(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=500)
     is_active: bool = True
     sort_order: int = 0
+    # None: the configured default (VDI_SESSION_MAX_MINUTES).
+    max_session_minutes: int | None = None
 
 
 class SlotSession(SQLModel, table=True):
@@ -120,6 +124,10 @@ class SlotSession(SQLModel, table=True):
     ended_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True))
     # The embeddable room URL carries a one-time credential: kept encrypted.
     access_url_enc: str | None = Field(default=None, max_length=2000)
+    # When the scheduler ends it (length limit or someone's booking); None: no limit.
+    deadline_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
+    extended: bool = False
+    warned_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
 
 class Favourite(SQLModel, table=True):
@@ -208,3 +216,103 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=80)
     expires_at: datetime = Field(sa_column=_dt())
+
+
+BOOKING_ACTIVE = text("status = 'active'")
+QUEUE_OPEN = text("status IN ('waiting', 'offered')")
+QUEUE_OFFERED = text("status = 'offered'")
+
+
+class Booking(SQLModel, table=True):
+    """A slot reserved for one person over a time range (stored in UTC)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        # Seats 1..N of active bookings per user: the per-user limit is decided here.
+        Index(
+            "uq_bookings_active_seat",
+            "user_id",
+            "seat",
+            unique=True,
+            sqlite_where=BOOKING_ACTIVE,
+            postgresql_where=BOOKING_ACTIVE,
+        ),
+        Index("ix_bookings_slot_start", "slot_id", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: str = Field(sa_column=Column(String(32), ForeignKey("slots.id", ondelete="CASCADE"), nullable=False))
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    starts_at: datetime = Field(sa_column=_dt(index=True))
+    ends_at: datetime = Field(sa_column=_dt(index=True))
+    status: str = Field(default="active", max_length=16, index=True)  # active|cancelled|expired|completed
+    seat: int = 1
+    created_at: datetime = Field(sa_column=_dt())
+    cancelled_by: int | None = None
+    checked_in_session_id: int | None = None
+    reminder_sent_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class BookingCell(SQLModel, table=True):
+    """Each half hour an active booking holds. The primary key forbids two bookings in one cell,
+    which makes overlap impossible on SQLite and PostgreSQL alike, whatever the concurrency."""
+
+    __tablename__ = "booking_cells"
+
+    slot_id: str = Field(sa_column=Column(String(32), ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True))
+    cell_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    booking_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class QueueEntry(SQLModel, table=True):
+    """A person waiting for a busy slot; the first in line gets an exclusive, timed offer."""
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (
+        Index(
+            "uq_queue_open_member",
+            "slot_id",
+            "user_id",
+            unique=True,
+            sqlite_where=QUEUE_OPEN,
+            postgresql_where=QUEUE_OPEN,
+        ),
+        Index("uq_queue_one_offer", "slot_id", unique=True, sqlite_where=QUEUE_OFFERED, postgresql_where=QUEUE_OFFERED),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("slots.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    joined_at: datetime = Field(sa_column=_dt())
+    status: str = Field(default="waiting", max_length=16)  # waiting|offered|claimed|expired|left
+    offered_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    offer_expires_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class Notification(SQLModel, table=True):
+    """Outbox of messages to people (Telegram and others). Stored first, delivered later:
+    a delivery channel being down delays a message and loses none. dedupe_key makes a
+    scheduler that runs twice still notify once."""
+
+    __tablename__ = "notifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=40)
+    text: str = Field(max_length=4000)
+    dedupe_key: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
+    created_at: datetime = Field(sa_column=_dt(index=True))
+    status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed|skipped
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    last_error: str = Field(default="", max_length=500)

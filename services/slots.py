@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services import audit, clock, crypto
+from services import audit, bookings, clock, crypto, queue
 from services.db import bump_board_version, session_scope
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.models import Favourite, Room, Slot, SlotSession, User
@@ -32,6 +32,7 @@ END_REASONS = {
     "kicked": "Отключён",
     "timeout": "Время истекло",
     "room_error": "Ошибка комнаты",
+    "booking": "Началась чужая бронь",
     "deactivated": "Учётная запись отключена",
 }
 
@@ -64,6 +65,17 @@ class SlotCard:
     started_at_ms: int = 0
     room_state: str = "ready"
     room_label: str = ""
+    deadline_ms: int = 0
+    booked_by_id: int = 0
+    booked_by_name: str = ""
+    booked_until: str = ""
+    next_booking: str = ""
+    offered_to_id: int = 0
+    offered_to_name: str = ""
+    offer_expires_ms: int = 0
+    queue_size: int = 0
+    # str(user id) -> 1-based place in line, so each viewer finds their own position.
+    queue_positions: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,8 @@ class SessionInfo:
     end_reason: str | None
     access_url: str = ""
     is_demo_room: bool = False
+    deadline_at: datetime | None = None
+    extended: bool = False
 
     @property
     def duration_minutes(self) -> int:
@@ -126,6 +140,12 @@ def load_board() -> list[CategoryGroup]:
             select(SlotSession, User).join(User, User.id == SlotSession.user_id).where(SlotSession.ended_at.is_(None))
         ).all()
         rooms = {r.slot_id: r for r in session.exec(select(Room)).all()}
+        now = clock.now()
+        day_end = bookings.local(now).replace(hour=23, minute=59, second=59).astimezone(now.tzinfo)
+        booked_now = {s.id: bookings.current_booking(session, s.id, now) for s in slots}
+        upcoming = {s.id: bookings.next_booking(session, s.id, now) for s in slots}
+        offers = {s.id: queue.current_offer(session, s.id, now) for s in slots}
+        queues = queue.queue_sizes(session)
     by_slot = {work.slot_id: (work, user) for work, user in running}
     groups: dict[str, CategoryGroup] = {}
     for slot in slots:
@@ -141,19 +161,32 @@ def load_board() -> list[CategoryGroup]:
             room_state=room.state if room else "ready",
             room_label=ROOM_STATE_LABELS.get(room.state, room.state) if room else "",
         )
+        extra: dict = {}
         if work_user:
             work, user = work_user
             assert work.id is not None and user.id is not None
-            card = SlotCard(
-                **{
-                    **card.__dict__,
-                    "busy": True,
-                    "occupant_id": user.id,
-                    "occupant_name": user.name,
-                    "session_id": work.id,
-                    "started_at_ms": _ms(work.started_at),
-                }
+            extra.update(
+                busy=True,
+                occupant_id=user.id,
+                occupant_name=user.name,
+                session_id=work.id,
+                started_at_ms=_ms(work.started_at),
+                deadline_ms=_ms(work.deadline_at) if work.deadline_at else 0,
             )
+        if (booked := booked_now[slot.id]) is not None:
+            extra.update(
+                booked_by_id=booked[1].id, booked_by_name=booked[1].name, booked_until=bookings.hhmm(booked[0].ends_at)
+            )
+        if (nxt := upcoming[slot.id]) is not None and nxt.starts_at <= day_end:
+            extra["next_booking"] = f"Бронь с {bookings.hhmm(nxt.starts_at)}"
+        if (offer := offers[slot.id]) is not None:
+            extra.update(
+                offered_to_id=offer.user_id, offered_to_name=offer.user_name, offer_expires_ms=_ms(offer.expires_at)
+            )
+        if line := queues.get(slot.id):
+            extra.update(queue_size=len(line), queue_positions={str(uid): i + 1 for i, uid in enumerate(line)})
+        if extra:
+            card = SlotCard(**{**card.__dict__, **extra})
         group.slots.append(card)
     return list(groups.values())
 
@@ -175,6 +208,8 @@ def _info(work: SlotSession, slot: Slot, user: User, with_url: bool = False) -> 
         end_reason=work.end_reason,
         access_url=url,
         is_demo_room=get_room_provider().is_demo,
+        deadline_at=work.deadline_at,
+        extended=work.extended,
     )
 
 
@@ -226,7 +261,15 @@ def take_slot(
             if occupant.id == user_id:
                 return _info(work, slot, user, with_url=True)
             raise _busy_error(occupant)
-    work = _insert_session(user_id, slot_id, via_template, limit)
+        now = clock.now()
+        booked = bookings.current_booking(session, slot_id, now)
+        if booked and booked[1].id != user_id:
+            raise Conflict(f"Слот забронирован: {booked[1].name} до {bookings.hhmm(booked[0].ends_at)}")
+        offer = queue.current_offer(session, slot_id, now)
+        if offer and offer.user_id != user_id:
+            raise Conflict("Слот предложен следующему в очереди")
+        deadline = session_deadline(session, slot, user_id, now)
+    work = _insert_session(user_id, slot_id, via_template, limit, deadline)
     assert work.id is not None
     try:
         access = provider.grant(slot_id, work.id)
@@ -242,16 +285,38 @@ def take_slot(
         return _info(work, session.get(Slot, slot_id), session.get(User, user_id), with_url=True)
 
 
-def _insert_session(user_id: int, slot_id: str, via_template: bool, limit: int) -> SlotSession:
+def session_deadline(session: Session, slot: Slot, user_id: int, now: datetime) -> datetime:
+    """When a session started now must end: the length limit, or someone else's booking if sooner."""
+    limit = slot.max_session_minutes or get_settings().booking.session_max_minutes
+    deadline = now + timedelta(minutes=limit)
+    upcoming = bookings.next_booking(session, slot.id, now, exclude_user=user_id)
+    if upcoming is not None and upcoming.starts_at < deadline:
+        deadline = upcoming.starts_at
+    return deadline
+
+
+def _insert_session(user_id: int, slot_id: str, via_template: bool, limit: int, deadline: datetime) -> SlotSession:
     """Insert the running session, trying each free seat; the unique indexes referee."""
     for seat in range(1, limit + 1):
         try:
             with session_scope() as session:
+                now = clock.now()
                 work = SlotSession(
-                    slot_id=slot_id, user_id=user_id, seat=seat, via_template=via_template, started_at=clock.now()
+                    slot_id=slot_id,
+                    user_id=user_id,
+                    seat=seat,
+                    via_template=via_template,
+                    started_at=now,
+                    deadline_at=deadline,
                 )
                 session.add(work)
                 session.flush()
+                # Taking the slot is the booking's check-in and uses up a queue offer.
+                booked = bookings.current_booking(session, slot_id, now)
+                if booked and booked[1].id == user_id:
+                    booked[0].checked_in_session_id = work.id
+                    session.add(booked[0])
+                queue.claim(session, slot_id, user_id)
                 bump_board_version(session)
                 return work
         except IntegrityError:
@@ -288,7 +353,45 @@ def end_session(
         provider.after_session(work.slot_id)
     except Exception:  # the session is over either way; a later reconcile retries revocation
         log.exception("revoking room access of session %s failed", session_id)
+    queue.offer_next(work.slot_id)
     return True
+
+
+def extend_session(user_id: int, slot_id: str) -> SessionInfo:
+    """One extension by the default length, if nobody waits and no booking is in the way."""
+    slot_id = validate_slot_id(slot_id)
+    with session_scope() as session:
+        work = session.exec(
+            select(SlotSession).where(
+                SlotSession.slot_id == slot_id, SlotSession.user_id == user_id, SlotSession.ended_at.is_(None)
+            )
+        ).first()
+        if work is None:
+            raise NotFound("Нет активной сессии для этого слота")
+        if work.extended:
+            raise DomainError("Сессию можно продлить только один раз")
+        if queue.has_waiting(session, slot_id):
+            raise DomainError("Продлить нельзя: слот ждут в очереди")
+        slot = session.get(Slot, slot_id)
+        assert slot is not None and work.deadline_at is not None
+        length = timedelta(minutes=slot.max_session_minutes or get_settings().booking.session_max_minutes)
+        upcoming = bookings.next_booking(session, slot_id, clock.now(), exclude_user=user_id)
+        new_deadline = work.deadline_at + length
+        if upcoming is not None and upcoming.starts_at <= work.deadline_at:
+            raise DomainError(f"Продлить нельзя: в {bookings.hhmm(upcoming.starts_at)} начинается бронь")
+        if upcoming is not None and upcoming.starts_at < new_deadline:
+            new_deadline = upcoming.starts_at
+        result = session.exec(
+            update(SlotSession)
+            .where(SlotSession.id == work.id, SlotSession.extended.is_(False), SlotSession.ended_at.is_(None))
+            .values(deadline_at=new_deadline, extended=True, warned_at=None)
+        )
+        if result.rowcount != 1:
+            raise DomainError("Сессию можно продлить только один раз")
+        bump_board_version(session)
+        session_id = work.id
+    assert session_id is not None
+    return get_session(session_id)
 
 
 def release_slot(user_id: int, slot_id: str) -> SessionInfo:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
+from services import scheduler
 from services.rooms import get_room_provider
 from services.settings import get_settings
 from state.board import notify_board_changed
@@ -30,3 +32,13 @@ async def keep_rooms_reconciled() -> None:
         except Exception:
             log.exception("room reconcile failed; retrying in %s s", interval)
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def run_scheduler():
+    """The booking/queue/session-limit beat, for as long as the app runs."""
+    beat = scheduler.start()
+    try:
+        yield
+    finally:
+        beat.shutdown(wait=False)

@@ -11,7 +11,7 @@ from state.login import EnrolState, LoginState
 from state.session import SessionEndState, SessionPageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
-from vdi_taxi.lifespan import keep_rooms_reconciled
+from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler
 from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
 from vdi_taxi.pages.session import session_end_page, session_page
@@ -26,6 +26,7 @@ app = rx.App(
 )
 app.register_lifespan_task(publish_board)
 app.register_lifespan_task(keep_rooms_reconciled)
+app.register_lifespan_task(run_scheduler)
 
 app.add_page(login_page, route=routes.LOGIN, title="Вход — VDI Такси", on_load=LoginState.redirect_if_logged_in)
 app.add_page(enrol_page, route=routes.ENROL_2FA, title="2FA — VDI Такси", on_load=EnrolState.load)

@@ -1,0 +1,211 @@
+"""Time-based rules, derived from the database on every tick.
+
+Nothing is remembered in memory: each tick looks at what is due now, so a restart
+loses nothing (overdue work is done on the first tick, in order) and a tick that
+runs twice does no harm (every step is a conditional update with a dedupe key).
+APScheduler fires the tick; a database lease lets one process run it at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import update
+from sqlmodel import select
+
+from services import bookings, clock, leases, notify, queue
+from services.db import session_scope
+from services.models import Booking, QueueEntry, Slot, SlotSession
+from services.settings import get_settings
+
+log = logging.getLogger(__name__)
+LEASE = "scheduler"
+
+
+def _expire_no_shows(now: datetime, done: Counter) -> None:
+    checkin = timedelta(minutes=get_settings().booking.checkin_minutes)
+    with session_scope() as session:
+        due = session.exec(
+            select(Booking, Slot)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(Booking.status == "active", Booking.checked_in_session_id.is_(None), Booking.starts_at <= now)
+        ).all()
+        freed = []
+        for booking, slot in due:
+            # Someone who took the slot before the booking started has checked in by being there.
+            running = session.exec(
+                select(SlotSession.id).where(
+                    SlotSession.slot_id == booking.slot_id,
+                    SlotSession.user_id == booking.user_id,
+                    SlotSession.ended_at.is_(None),
+                )
+            ).first()
+            if running is not None:
+                booking.checked_in_session_id = running
+                session.add(booking)
+                continue
+            if booking.starts_at + checkin > now:
+                continue
+            assert booking.id is not None
+            if bookings.finish_booking(session, booking.id, "expired"):
+                done["no_show"] += 1
+                freed.append(booking.slot_id)
+                notify.enqueue(
+                    booking.user_id,
+                    "no_show",
+                    f"⌛ Бронь снята: вы не заняли слот в течение {checkin.seconds // 60} минут.\n"
+                    f"Слот: {slot.service_name}\nВремя: {bookings.hhmm(booking.starts_at)}–"
+                    f"{bookings.hhmm(booking.ends_at)}",
+                    f"no_show:{booking.id}",
+                    session=session,
+                )
+    for slot_id in freed:
+        queue.offer_next(slot_id)
+
+
+def _complete_bookings(now: datetime, done: Counter) -> None:
+    with session_scope() as session:
+        ids = session.exec(select(Booking.id).where(Booking.status == "active", Booking.ends_at <= now)).all()
+        for booking_id in ids:
+            if bookings.finish_booking(session, booking_id, "completed"):
+                done["completed"] += 1
+
+
+def _end_due_sessions(now: datetime, done: Counter) -> None:
+    from services.slots import end_session
+
+    with session_scope() as session:
+        due = session.exec(
+            select(SlotSession).where(SlotSession.ended_at.is_(None), SlotSession.deadline_at <= now)
+        ).all()
+        reasons = {}
+        for work in due:
+            booked = bookings.current_booking(session, work.slot_id, now)
+            reasons[work.id] = "booking" if booked and booked[1].id != work.user_id else "timeout"
+    for session_id, reason in reasons.items():
+        if end_session(session_id, reason):
+            done[f"ended_{reason}"] += 1
+
+
+def _warn_sessions(now: datetime, done: Counter) -> None:
+    warn = timedelta(minutes=get_settings().booking.warn_minutes)
+    with session_scope() as session:
+        due = session.exec(
+            select(SlotSession, Slot)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .where(
+                SlotSession.ended_at.is_(None), SlotSession.warned_at.is_(None), SlotSession.deadline_at <= now + warn
+            )
+        ).all()
+        for work, slot in due:
+            result = session.exec(
+                update(SlotSession)
+                .where(SlotSession.id == work.id, SlotSession.warned_at.is_(None))
+                .values(warned_at=now)
+            )
+            if result.rowcount != 1:
+                continue
+            assert work.deadline_at is not None
+            done["warned"] += 1
+            notify.enqueue(
+                work.user_id,
+                "session_ending",
+                f"⏳ Сессия скоро закончится\nСлот: {slot.service_name}\nКонец в {bookings.hhmm(work.deadline_at)}."
+                " Сохраните работу.",
+                f"session_ending:{work.id}:{int(work.deadline_at.timestamp())}",
+                session=session,
+            )
+
+
+def _offer_free_slots(now: datetime, done: Counter) -> None:
+    queue.expire_offers(now)
+    with session_scope() as session:
+        waiting = session.exec(select(QueueEntry.slot_id).where(QueueEntry.status == "waiting").distinct()).all()
+    for slot_id in waiting:
+        if queue.offer_next(slot_id) is not None:
+            done["offered"] += 1
+
+
+def _send_reminders(now: datetime, done: Counter) -> None:
+    ahead = timedelta(minutes=get_settings().booking.warn_minutes)
+    with session_scope() as session:
+        due = session.exec(
+            select(Booking, Slot)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(
+                Booking.status == "active",
+                Booking.reminder_sent_at.is_(None),
+                Booking.starts_at <= now + ahead,
+                Booking.starts_at > now,
+            )
+        ).all()
+        for booking, slot in due:
+            result = session.exec(
+                update(Booking)
+                .where(Booking.id == booking.id, Booking.reminder_sent_at.is_(None))
+                .values(reminder_sent_at=now)
+            )
+            if result.rowcount != 1:
+                continue
+            done["reminded"] += 1
+            notify.enqueue(
+                booking.user_id,
+                "booking_reminder",
+                f"⏰ Напоминание о бронировании\nСлот: {slot.service_name}\n"
+                f"Время: {bookings.hhmm(booking.starts_at)}–{bookings.hhmm(booking.ends_at)}\n"
+                f"Бронь через {max(1, int((booking.starts_at - now).total_seconds() // 60))} мин!",
+                f"booking_reminder:{booking.id}",
+                session=session,
+            )
+
+
+STEPS = (
+    _expire_no_shows,
+    _complete_bookings,
+    _end_due_sessions,
+    _warn_sessions,
+    _offer_free_slots,
+    _send_reminders,
+)
+
+
+def run_due(now: datetime | None = None) -> Counter:
+    """Do everything that is due at `now`, in order. Safe to call again at any time."""
+    now = now or clock.now()
+    done: Counter = Counter()
+    for step in STEPS:
+        try:
+            step(now, done)
+        except Exception:  # one failing step must not starve the others; it retries next tick
+            log.exception("scheduler step %s failed", step.__name__)
+    return done
+
+
+def tick(holder: str = leases.HOLDER) -> Counter | None:
+    """One scheduler beat: run the due work if this process holds the lease."""
+    ttl = timedelta(seconds=max(3 * get_settings().booking.tick_seconds, 30))
+    if not leases.acquire(LEASE, ttl, holder=holder):
+        return None
+    return run_due()
+
+
+def start() -> BackgroundScheduler:
+    """Start the beat in a background thread; the first tick runs immediately (catch-up).
+
+    Changes reach open tabs through the board version the steps bump in the database.
+    """
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=get_settings().booking.tick_seconds,
+        id="tick",
+        next_run_time=datetime.now().astimezone(),
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler
