@@ -5,9 +5,13 @@
   function render(el, now) {
     var since = Number(el.getAttribute("data-since"));
     if (!since) { el.textContent = ""; return; }
-    var secs = Math.max(0, Math.floor((now - since) / 1000));
+    var mode = el.getAttribute("data-mode");
+    // "countdown": data-since holds the moment it ends; show what is left.
+    var secs = Math.max(0, Math.floor((mode === "countdown" ? since - now : now - since) / 1000));
     var text;
-    if (el.getAttribute("data-mode") === "minutes") {
+    if (mode === "countdown") {
+      text = Math.floor(secs / 60) + ":" + pad(secs % 60);
+    } else if (mode === "minutes") {
       text = Math.floor(secs / 60) + " мин";
     } else {
       text = pad(Math.floor(secs / 3600)) + ":" + pad(Math.floor(secs / 60) % 60) + ":" + pad(secs % 60);

@@ -14,6 +14,19 @@ def header() -> rx.Component:
         rx.spacer(),
         rx.text("Привет, ", rx.text.strong(AuthState.user_name), display=["none", "none", "block"], color=theme.MUTED),
         rx.tooltip(
+            rx.link(
+                rx.icon_button(
+                    rx.icon("calendar-days", size=18),
+                    variant="ghost",
+                    color_scheme="gray",
+                    size="3",
+                    aria_label="Календарь",
+                ),
+                href=routes.CALENDAR,
+            ),
+            content="Календарь",
+        ),
+        rx.tooltip(
             rx.avatar(fallback=AuthState.initial, size="2", radius="full", color_scheme="indigo"),
             content=AuthState.user_name,
         ),

@@ -6,6 +6,7 @@ from components import theme
 from components.common import elapsed
 from services.slots import SlotCard
 from state.auth import AuthState
+from state.booking import BookingState
 from state.dashboard import DashboardState
 
 
@@ -13,30 +14,104 @@ def _is_mine(slot: SlotCard):
     return slot.busy & (slot.occupant_id == AuthState.user_id)
 
 
+def _booked_by_other(slot: SlotCard):
+    return (slot.booked_by_id != 0) & (slot.booked_by_id != AuthState.user_id)
+
+
+def _offered_to_other(slot: SlotCard):
+    return (slot.offered_to_id != 0) & (slot.offered_to_id != AuthState.user_id)
+
+
+def _offered_to_me(slot: SlotCard):
+    return slot.offered_to_id == AuthState.user_id
+
+
+def my_queue_place(slot: SlotCard):
+    return slot.queue_positions[AuthState.user_id.to_string()].to(int)
+
+
+def _in_queue(slot: SlotCard):
+    return my_queue_place(slot) > 0
+
+
+def _unavailable(slot: SlotCard):
+    """Someone else has it now: working, booked, or offered to the next in line."""
+    return (slot.busy & ~_is_mine(slot)) | _booked_by_other(slot) | _offered_to_other(slot)
+
+
 def _status_colour(slot: SlotCard, prefix: str = ""):
-    return rx.cond(_is_mine(slot), prefix + theme.MINE, rx.cond(slot.busy, prefix + theme.BUSY, prefix + theme.FREE))
+    return rx.cond(
+        _is_mine(slot) | _offered_to_me(slot),
+        prefix + theme.MINE,
+        rx.cond(_unavailable(slot), prefix + theme.BUSY, prefix + theme.FREE),
+    )
 
 
 def _dot(slot: SlotCard) -> rx.Component:
     return rx.box(width="8px", height="8px", border_radius="50%", background=_status_colour(slot), flex_shrink="0")
 
 
-def status_line(slot: SlotCard) -> rx.Component:
-    return rx.hstack(
-        _dot(slot),
+def _status_text(slot: SlotCard) -> rx.Component:
+    return rx.cond(
+        _is_mine(slot),
+        rx.text("Ваша сессия — ", elapsed(slot.started_at_ms, "minutes"), size="2"),
         rx.cond(
-            _is_mine(slot),
-            rx.text("Ваша сессия — ", elapsed(slot.started_at_ms, "minutes"), size="2"),
+            slot.busy,
+            rx.text("Занято: ", slot.occupant_name, " — ", elapsed(slot.started_at_ms, "minutes"), size="2"),
             rx.cond(
-                slot.busy,
-                rx.text("Занято: ", slot.occupant_name, " — ", elapsed(slot.started_at_ms, "minutes"), size="2"),
-                rx.text("Свободен", size="2"),
+                _offered_to_me(slot),
+                rx.text("Предложен вам — ещё ", elapsed(slot.offer_expires_ms, "countdown"), size="2"),
+                rx.cond(
+                    _offered_to_other(slot),
+                    rx.text("Предложен следующему в очереди", size="2"),
+                    rx.cond(
+                        _booked_by_other(slot),
+                        rx.text("Забронировано: ", slot.booked_by_name, " до ", slot.booked_until, size="2"),
+                        rx.cond(
+                            slot.booked_by_id != 0,
+                            rx.text("Ваша бронь до ", slot.booked_until, size="2"),
+                            rx.text("Свободен", size="2"),
+                        ),
+                    ),
+                ),
             ),
         ),
-        align="center",
-        spacing="2",
+    )
+
+
+def status_line(slot: SlotCard) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(_dot(slot), _status_text(slot), align="center", spacing="2", data_testid="slot-status"),
+        rx.hstack(
+            rx.cond(
+                slot.queue_size > 0,
+                rx.text(
+                    "Очередь: ",
+                    slot.queue_size,
+                    rx.cond(_in_queue(slot), rx.text.span(" · вы ", my_queue_place(slot), "-й")),
+                    size="1",
+                    data_testid="queue-info",
+                ),
+            ),
+            rx.cond(slot.next_booking != "", rx.text(slot.next_booking, size="1")),
+            spacing="3",
+        ),
+        spacing="1",
         color=theme.MUTED,
-        data_testid="slot-status",
+    )
+
+
+def _calendar_button(slot: SlotCard) -> rx.Component:
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon("calendar-days", size=18, color=theme.MUTED),
+            variant="ghost",
+            size="2",
+            on_click=BookingState.open_booking(slot.id),
+            aria_label="Забронировать",
+            data_testid="book-button",
+        ),
+        content="Забронировать",
     )
 
 
@@ -82,6 +157,25 @@ def _force_release(slot: SlotCard) -> rx.Component:
     )
 
 
+def _queue_buttons(slot: SlotCard) -> rx.Component:
+    return rx.cond(
+        _in_queue(slot),
+        rx.button(
+            "Покинуть очередь",
+            variant="soft",
+            color_scheme="gray",
+            size="2",
+            on_click=BookingState.leave_queue(slot.id),
+        ),
+        rx.button(
+            rx.cond(slot.queue_size > 0, "В очередь (" + slot.queue_size.to_string() + ")", "В очередь"),
+            variant="soft",
+            size="2",
+            on_click=BookingState.join_queue(slot.id),
+        ),
+    )
+
+
 def _actions(slot: SlotCard) -> rx.Component:
     return rx.cond(
         _is_mine(slot),
@@ -91,11 +185,17 @@ def _actions(slot: SlotCard) -> rx.Component:
             width=["100%", "auto"],
         ),
         rx.cond(
-            slot.busy,
-            rx.cond(AuthState.is_admin, _force_release(slot), rx.fragment()),
+            _unavailable(slot),
+            rx.hstack(
+                _queue_buttons(slot),
+                rx.cond(AuthState.is_admin & slot.busy, _force_release(slot), rx.fragment()),
+                spacing="2",
+                wrap="wrap",
+                justify="end",
+            ),
             rx.button(
                 "Занять",
-                color_scheme="green",
+                color_scheme=rx.cond(_offered_to_me(slot), "amber", "green"),
                 size="2",
                 width=["100%", "auto"],
                 loading=DashboardState.taking == slot.id,
@@ -116,6 +216,7 @@ def slot_card(slot: SlotCard) -> rx.Component:
                 align="start",
             ),
             rx.spacer(),
+            _calendar_button(slot),
             _star(slot),
             width="100%",
             align="start",
@@ -134,6 +235,7 @@ def slot_card(slot: SlotCard) -> rx.Component:
         data_testid="slot-card",
         data_slot=slot.id,
         data_busy=rx.cond(slot.busy, "true", "false"),
+        data_available=rx.cond(_unavailable(slot), "false", "true"),
     )
 
 
@@ -196,5 +298,38 @@ def active_session_banner(slot: SlotCard) -> rx.Component:
             color_scheme="amber",
             width="100%",
             data_testid="active-session-banner",
+        ),
+    )
+
+
+def offer_banner(slot: SlotCard) -> rx.Component:
+    """The first in line sees their exclusive offer with the time left to claim it."""
+    return rx.cond(
+        _offered_to_me(slot) & ~slot.busy,
+        rx.callout.root(
+            rx.hstack(
+                rx.callout.icon(rx.icon("bell-ring")),
+                rx.text(
+                    "Ваша очередь: ",
+                    rx.text.strong(slot.service_name),
+                    " свободен для вас ещё ",
+                    elapsed(slot.offer_expires_ms, "countdown", class_name="mono"),
+                ),
+                rx.spacer(),
+                rx.button(
+                    "Занять",
+                    color_scheme="amber",
+                    size="2",
+                    on_click=DashboardState.take(slot.id),
+                    loading=DashboardState.taking == slot.id,
+                ),
+                align="center",
+                width="100%",
+                wrap="wrap",
+                spacing="3",
+            ),
+            color_scheme="amber",
+            width="100%",
+            data_testid="offer-banner",
         ),
     )

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from services import bookings, clock, leases, notify, queue
-from services.db import session_scope
+from services.db import bump_board_version, session_scope
 from services.models import Booking, QueueEntry, Slot, SlotSession
 from services.settings import get_settings
 
@@ -110,6 +110,7 @@ def _warn_sessions(now: datetime, done: Counter) -> None:
                 continue
             assert work.deadline_at is not None
             done["warned"] += 1
+            bump_board_version(session)  # the session page shows the warning live
             notify.enqueue(
                 work.user_id,
                 "session_ending",

@@ -66,6 +66,7 @@ class SlotCard:
     room_state: str = "ready"
     room_label: str = ""
     deadline_ms: int = 0
+    ending_soon: bool = False
     booked_by_id: int = 0
     booked_by_name: str = ""
     booked_until: str = ""

@@ -52,6 +52,14 @@ class SlotBoard(rx.SharedState):
         return {card.id: card.session_id for group in self.groups for card in group.slots}
 
     @rx.var
+    def deadline_by_slot(self) -> dict[str, int]:
+        return {card.id: card.deadline_ms for group in self.groups for card in group.slots}
+
+    @rx.var
+    def ending_soon_by_slot(self) -> dict[str, bool]:
+        return {card.id: card.ending_soon for group in self.groups for card in group.slots}
+
+    @rx.var
     def loaded(self) -> bool:
         return self.version >= 0
 

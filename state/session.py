@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from services import db, slots
+from services import bookings, db, slots
 from services.errors import DomainError
 from services.settings import get_settings
 from state.auth import AuthState
@@ -68,6 +68,19 @@ class SessionPageState(AuthState):
         notify_board_changed()
         yield rx.redirect(routes.session_end_page(ended.id))
 
+    @rx.event
+    def extend(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            work = slots.extend_session(info.id, self.slot_id)
+        except DomainError as exc:
+            return rx.toast.error("Продлить не получилось", description=exc.message)
+        notify_board_changed()
+        assert work.deadline_at is not None
+        return rx.toast.success("Сессия продлена", description=f"До {bookings.hhmm(work.deadline_at)}")
+
     @rx.event(background=True)
     async def leave_after_end(self):
         """The session was ended elsewhere: show why, then go to its summary."""
@@ -75,7 +88,7 @@ class SessionPageState(AuthState):
         async with self:
             session_id = self.session_id
             # The person may have left the page meanwhile; do not drag them back.
-            still_here = self.router.url.path == routes.session_page(self.slot_id)
+            still_here = self.router.url.path.rstrip("/") == routes.session_page(self.slot_id)
         if not session_id or not still_here:
             return
         ended = await asyncio.to_thread(slots.get_session, session_id)

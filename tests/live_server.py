@@ -83,6 +83,7 @@ def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra
         "VDI_SECRET_KEY": secrets.token_urlsafe(48),
         "VDI_BCRYPT_ROUNDS": "4",
         "VDI_LOGIN_LOCK_THRESHOLD": "20",
+        "VDI_SCHEDULER_TICK_SECONDS": "1",
         # Its own build and state directories, so a developer's running app is left alone.
         "REFLEX_WEB_WORKDIR": str(ROOT / ".web-e2e" / web_dir),
         "REFLEX_STATES_WORKDIR": str(data_dir / "states"),

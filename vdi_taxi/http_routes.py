@@ -8,10 +8,10 @@ from pathlib import Path
 from string import Template
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from services import db
+from services import calendar, db
 from services.demo_room import DEMO_ROOM_PATH, open_demo_room
 from services.settings import get_settings
 
@@ -36,6 +36,17 @@ async def demo_room(request: Request) -> HTMLResponse:
     return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
+async def ics_feed(request: Request) -> Response:
+    text = await asyncio.to_thread(calendar.ics_feed, request.path_params["token"])
+    if text is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return Response(
+        text,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "no-store", "Content-Disposition": 'inline; filename="vdi-taxi.ics"'},
+    )
+
+
 async def health(_: Request) -> JSONResponse:
     try:
         version = await asyncio.to_thread(db.board_version)
@@ -47,4 +58,5 @@ async def health(_: Request) -> JSONResponse:
 ROUTES = [
     Route(f"{DEMO_ROOM_PATH}/{{slot_id}}", demo_room),
     Route("/api/health", health),
+    Route("/calendar/feed/{token}.ics", ics_feed),
 ]

@@ -5,6 +5,7 @@ ENROL_2FA = "/2fa"
 DASHBOARD = "/"
 SESSION = "/session/[slot]"
 SESSION_END = "/session-end/[session_id]"
+CALENDAR = "/calendar"
 
 
 def session_page(slot_id: str) -> str:

@@ -6,12 +6,15 @@ from starlette.applications import Starlette
 from services.settings import get_settings
 from state.auth import AuthState
 from state.board import SlotBoard, publish_board
+from state.booking import BookingState
+from state.calendar import CalendarState
 from state.dashboard import DashboardState
 from state.login import EnrolState, LoginState
 from state.session import SessionEndState, SessionPageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
 from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler
+from vdi_taxi.pages.calendar import calendar_page
 from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
 from vdi_taxi.pages.session import session_end_page, session_page
@@ -34,7 +37,7 @@ app.add_page(
     dashboard_page,
     route=routes.DASHBOARD,
     title="VDI Такси",
-    on_load=[AuthState.guard, DashboardState.load, SlotBoard.join],
+    on_load=[AuthState.guard, DashboardState.load, BookingState.load_mine, SlotBoard.join],
 )
 app.add_page(
     session_page,
@@ -47,4 +50,10 @@ app.add_page(
     route=routes.SESSION_END,
     title="Сессия завершена — VDI Такси",
     on_load=[AuthState.guard, SessionEndState.load],
+)
+app.add_page(
+    calendar_page,
+    route=routes.CALENDAR,
+    title="Календарь — VDI Такси",
+    on_load=[AuthState.guard, CalendarState.load],
 )

@@ -3,9 +3,10 @@
 import reflex as rx
 
 from components import theme
+from components.booking import booking_dialog, my_bookings
 from components.common import loading
 from components.layout import protected_page
-from components.slot_card import active_session_banner, favourite_chip, slot_card
+from components.slot_card import active_session_banner, favourite_chip, offer_banner, slot_card
 from services.slots import CategoryGroup
 from state.board import SlotBoard
 from state.dashboard import DashboardState
@@ -54,13 +55,16 @@ def dashboard_page() -> rx.Component:
     return protected_page(
         rx.vstack(
             rx.foreach(SlotBoard.all_slots, active_session_banner),
+            rx.foreach(SlotBoard.all_slots, offer_banner),
             _favourites(),
+            my_bookings(),
             rx.heading("Все сервисы", size="5", margin_top="0.5em"),
             rx.cond(
                 SlotBoard.loaded,
                 rx.vstack(rx.foreach(SlotBoard.groups, _group), spacing="6", width="100%"),
                 loading("Загрузка слотов..."),
             ),
+            booking_dialog(),
             spacing="5",
             width="100%",
         )

@@ -86,6 +86,30 @@ def _top_bar() -> rx.Component:
     )
 
 
+def _ending_banner() -> rx.Component:
+    """Shown once the scheduler has warned: time left, and the one extension."""
+    return rx.cond(
+        SlotBoard.ending_soon_by_slot[SessionPageState.slot_id].to(bool) & ~_ended_elsewhere(),
+        rx.hstack(
+            rx.icon("timer", size=18),
+            rx.text(
+                "Сессия закончится через ",
+                elapsed(SlotBoard.deadline_by_slot[SessionPageState.slot_id], "countdown", class_name="mono"),
+                ". Сохраните работу.",
+                size="2",
+            ),
+            rx.spacer(),
+            rx.button("Продлить", size="1", variant="soft", color_scheme="amber", on_click=SessionPageState.extend),
+            align="center",
+            width="100%",
+            padding="0.4em 1em",
+            background="rgba(245, 158, 11, 0.15)",
+            color="#fbbf24",
+            data_testid="ending-banner",
+        ),
+    )
+
+
 def _ended_overlay() -> rx.Component:
     return rx.center(
         rx.vstack(
@@ -126,6 +150,7 @@ def session_page() -> rx.Component:
             ),
             rx.vstack(
                 _top_bar(),
+                _ending_banner(),
                 rx.box(
                     rx.cond(
                         SessionPageState.access_url != "",

@@ -1,0 +1,115 @@
+"""The booking dialog and the "my bookings" list (v4 texts)."""
+
+import reflex as rx
+
+from components import theme
+from components.common import error_box
+from state.booking import BookingState, MyBooking
+
+
+def booking_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Забронировать ", BookingState.slot_name),
+            rx.vstack(
+                rx.cond(BookingState.error != "", error_box(BookingState.error)),
+                rx.text("Дата", as_="label", html_for="booking-day", size="2", weight="medium"),
+                rx.input(
+                    id="booking-day",
+                    type="date",
+                    value=BookingState.day,
+                    min=BookingState.min_day,
+                    max=BookingState.max_day,
+                    on_change=BookingState.set_day,
+                    width="100%",
+                ),
+                rx.text("Время начала", size="2", weight="medium"),
+                rx.select(
+                    BookingState.start_options,
+                    value=BookingState.start,
+                    on_change=BookingState.set_start,
+                    width="100%",
+                    aria_label="Время начала",
+                ),
+                rx.text("Длительность", size="2", weight="medium"),
+                rx.radio_group.root(
+                    rx.hstack(
+                        rx.foreach(
+                            BookingState.duration_options,
+                            lambda opt: rx.radio_group.item(opt[1], value=opt[0]),
+                        ),
+                        spacing="4",
+                    ),
+                    value=BookingState.minutes,
+                    on_change=BookingState.set_minutes,
+                ),
+                rx.text(
+                    "Бронь гарантирует слот на выбранное время. Если не подключитесь за ",
+                    BookingState.checkin_minutes,
+                    " мин — бронь снимется.",
+                    size="1",
+                    color=theme.MUTED,
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Отмена", variant="soft", color_scheme="gray")),
+                    rx.button("Забронировать", on_click=BookingState.submit, data_testid="booking-submit"),
+                    justify="end",
+                    spacing="3",
+                    width="100%",
+                    margin_top="0.5em",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            max_width="420px",
+        ),
+        open=BookingState.dialog_open,
+        on_open_change=BookingState.set_dialog_open,
+    )
+
+
+def _my_booking_row(b: MyBooking) -> rx.Component:
+    return rx.hstack(
+        rx.icon("calendar-check", size=16, color=theme.MUTED),
+        rx.text(b.service_name, " • ", b.label, " • ", b.duration, size="2"),
+        rx.spacer(),
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(
+                rx.icon_button(
+                    rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", aria_label="Отменить бронь"
+                )
+            ),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Отменить бронь?"),
+                rx.alert_dialog.description(rx.text(b.service_name, ", ", b.label)),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Не отменять", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.action(
+                        rx.button("Отменить бронь", color_scheme="red", on_click=BookingState.cancel(b.id))
+                    ),
+                    justify="end",
+                    spacing="3",
+                    margin_top="1em",
+                ),
+            ),
+        ),
+        width="100%",
+        align="center",
+        padding="0.5em 0.75em",
+        style=theme.card_style,
+        data_testid="my-booking",
+    )
+
+
+def my_bookings() -> rx.Component:
+    return rx.cond(
+        BookingState.mine.length() > 0,
+        rx.vstack(
+            rx.hstack(
+                rx.icon("calendar-days", size=20), rx.heading("Мои бронирования", size="4"), align="center", spacing="2"
+            ),
+            rx.foreach(BookingState.mine, _my_booking_row),
+            width="100%",
+            spacing="2",
+        ),
+    )

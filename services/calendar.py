@@ -1,0 +1,166 @@
+"""The calendar's view of a day, and each person's .ics feed of their bookings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import select
+
+from services import bookings, clock
+from services.db import session_scope
+from services.models import Booking, Slot, SlotSession, User
+from services.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Bar:
+    left: float  # percent of the day window
+    width: float
+    label: str
+    kind: str  # booking | session | mine
+    title: str
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    slot_id: str
+    service_name: str
+    accent: str
+    bars: list[Bar] = field(default_factory=list)
+
+
+def day_window(day: date) -> tuple[datetime, datetime]:
+    b = get_settings().booking
+    tz = get_settings().tz
+    start = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=b.open_minute)
+    end = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=b.close_minute)
+    return start.astimezone(clock.now().tzinfo), end.astimezone(clock.now().tzinfo)
+
+
+def _bar(start: datetime, end: datetime, window: tuple[datetime, datetime], **kw) -> Bar | None:
+    w_start, w_end = window
+    start, end = max(start, w_start), min(end, w_end)
+    if end <= start:
+        return None
+    span = (w_end - w_start).total_seconds()
+    left = (start - w_start).total_seconds() / span * 100
+    width = (end - start).total_seconds() / span * 100
+    return Bar(left=round(left, 3), width=round(width, 3), **kw)
+
+
+def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
+    window = day_window(day)
+    now = clock.now()
+    with session_scope() as session:
+        slot_rows = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        booked = session.exec(
+            select(Booking, User)
+            .join(User, User.id == Booking.user_id)
+            .where(
+                Booking.status.in_(["active", "completed"]), Booking.starts_at < window[1], Booking.ends_at > window[0]
+            )
+        ).all()
+        worked = session.exec(
+            select(SlotSession, User)
+            .join(User, User.id == SlotSession.user_id)
+            .where(
+                SlotSession.started_at < window[1],
+                (SlotSession.ended_at.is_(None)) | (SlotSession.ended_at > window[0]),
+            )
+        ).all()
+    rows = {s.id: CalendarRow(s.id, s.service_name, s.category_accent) for s in slot_rows}
+    for b, user in booked:
+        if b.slot_id in rows:
+            bar = _bar(
+                b.starts_at,
+                b.ends_at,
+                window,
+                label=user.name,
+                kind="mine" if user.id == viewer_id else "booking",
+                title=f"Бронь: {user.name}, {bookings.hhmm(b.starts_at)}–{bookings.hhmm(b.ends_at)}",
+            )
+            if bar:
+                rows[b.slot_id].bars.append(bar)
+    for work, user in worked:
+        if work.slot_id in rows:
+            end = work.ended_at or max(now, work.started_at)
+            bar = _bar(
+                work.started_at,
+                end,
+                window,
+                label=user.name,
+                kind="mine" if user.id == viewer_id else "session",
+                title=f"Сессия: {user.name}, {bookings.hhmm(work.started_at)}–"
+                f"{bookings.hhmm(work.ended_at) if work.ended_at else 'сейчас'}",
+            )
+            if bar:
+                rows[work.slot_id].bars.append(bar)
+    return list(rows.values())
+
+
+def hour_labels() -> list[str]:
+    b = get_settings().booking
+    return [f"{m // 60:02d}:00" for m in range(b.open_minute - b.open_minute % 60, b.close_minute, 60)]
+
+
+# ---------------------------------------------------------------- .ics feed
+
+
+def feed_token(user_id: int) -> str:
+    """The secret part of a person's feed URL, made on first use."""
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        if not user.ics_token:
+            user.ics_token = secrets.token_urlsafe(24)
+            session.add(user)
+        return user.ics_token
+
+
+def _ics_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_time(dt: datetime) -> str:
+    return dt.astimezone(clock.now().tzinfo).strftime("%Y%m%dT%H%M%SZ")
+
+
+def ics_feed(token: str) -> str | None:
+    """The person's active and recent bookings as iCalendar text; None for an unknown token."""
+    if not token or len(token) > 100:
+        return None
+    since = clock.now() - timedelta(days=30)
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.ics_token == token, User.is_active)).first()
+        if user is None:
+            return None
+        rows = session.exec(
+            select(Booking, Slot)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(Booking.user_id == user.id, Booking.ends_at > since, Booking.status.in_(["active", "completed"]))
+            .order_by(Booking.starts_at)
+        ).all()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//VDI Taxi//Bookings//RU",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ics_escape('VDI Такси — ' + user.name)}",
+    ]
+    stamp = _ics_time(clock.now())
+    for booking, slot in rows:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:booking-{booking.id}@vdi-taxi",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_ics_time(booking.starts_at)}",
+            f"DTEND:{_ics_time(booking.ends_at)}",
+            f"SUMMARY:{_ics_escape('Бронь: ' + slot.service_name)}",
+            "STATUS:CONFIRMED",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"

@@ -1,0 +1,173 @@
+"""The booking dialog (dashboard and calendar), my bookings, the queue buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import reflex as rx
+
+from services import bookings, clock, queue
+from services.errors import DomainError
+from services.settings import get_settings
+from state.auth import AuthState
+from state.board import notify_board_changed
+from vdi_taxi import routes
+
+
+@dataclass(frozen=True)
+class MyBooking:
+    id: int
+    service_name: str
+    label: str
+    duration: str
+
+
+def _today() -> str:
+    return bookings.local(clock.now()).date().isoformat()
+
+
+class BookingState(AuthState):
+    dialog_open: bool = False
+    slot_id: str = ""
+    slot_name: str = ""
+    day: str = ""
+    start: str = "10:00"
+    minutes: str = "60"
+    error: str = ""
+    saving: bool = False
+    mine: list[MyBooking] = []
+
+    @rx.var
+    def start_options(self) -> list[str]:
+        return bookings.start_times()
+
+    @rx.var
+    def duration_options(self) -> list[list[str]]:
+        return [[str(m), bookings.duration_label(m)] for m in get_settings().booking.durations]
+
+    @rx.var
+    def min_day(self) -> str:
+        return _today()
+
+    @rx.var
+    def max_day(self) -> str:
+        return (bookings.local(clock.now()) + timedelta(days=get_settings().booking.days_ahead)).date().isoformat()
+
+    @rx.var
+    def checkin_minutes(self) -> int:
+        return get_settings().booking.checkin_minutes
+
+    def _load_mine(self, user_id: int) -> None:
+        self.mine = [
+            MyBooking(b.id, b.service_name, b.label, bookings.duration_label(b.minutes))
+            for b in bookings.my_bookings(user_id)
+        ]
+
+    @rx.event
+    def load_mine(self):
+        info = self._current_user()
+        if info is not None:
+            self._load_mine(info.id)
+
+    @rx.event
+    def open_booking(self, slot_id: str):
+        return self._open(slot_id, "", "")
+
+    @rx.event
+    def open_booking_at(self, slot_id: str, day: str, start: str):
+        """From a free cell of the calendar: slot, day and time already chosen."""
+        return self._open(slot_id, day, start)
+
+    def _open(self, slot_id: str, day: str, start: str):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        from services.slots import load_board
+
+        card = next((c for g in load_board() for c in g.slots if c.id == str(slot_id)), None)
+        if card is None:
+            return rx.toast.error("Слот не найден")
+        self.slot_id, self.slot_name = card.id, card.service_name
+        self.day = str(day)[:10] or self.day or _today()
+        if start and str(start) in bookings.start_times():
+            self.start = str(start)
+        self.error = ""
+        self.dialog_open = True
+
+    @rx.event
+    def set_dialog_open(self, value: bool):
+        self.dialog_open = bool(value)
+
+    @rx.event
+    def set_day(self, value: str):
+        self.day = str(value)[:10]
+
+    @rx.event
+    def set_start(self, value: str):
+        self.start = str(value)[:5]
+
+    @rx.event
+    def set_minutes(self, value: str):
+        self.minutes = str(value)[:4]
+
+    @rx.event
+    def submit(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            minutes = int(self.minutes)
+        except ValueError:
+            self.error = "Выберите длительность"
+            return None
+        try:
+            bookings.create_booking(info.id, self.slot_id, self.day, self.start, minutes)
+        except DomainError as exc:
+            self.error = exc.message
+            return None
+        self.dialog_open = False
+        self._load_mine(info.id)
+        notify_board_changed()
+        return rx.toast.success("Бронь подтверждена", description="Напомним в Telegram за 5 мин")
+
+    @rx.event
+    def cancel(self, booking_id: int):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            bookings.cancel_booking(info.id, int(booking_id), client_ip=self._client_ip())
+        except (DomainError, ValueError, TypeError) as exc:
+            return rx.toast.error(getattr(exc, "message", "Бронь не найдена"))
+        self._load_mine(info.id)
+        notify_board_changed()
+        return rx.toast.success("Бронь отменена")
+
+    @rx.event
+    def join_queue(self, slot_id: str):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            place = queue.join_queue(info.id, str(slot_id))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        notify_board_changed()
+        return rx.toast.success(
+            "Вы в очереди",
+            description=f"Позиция {place}. Когда подойдёт ваша очередь, слот будет "
+            "закреплён за вами на несколько минут.",
+        )
+
+    @rx.event
+    def leave_queue(self, slot_id: str):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            queue.leave_queue(info.id, str(slot_id))
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        notify_board_changed()
+        return rx.toast("Вы покинули очередь")

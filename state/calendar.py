@@ -1,0 +1,116 @@
+"""The calendar page: a day of slots and time, kept fresh while it is open."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import reflex as rx
+from reflex_base.registry import RegistrationContext
+
+from services import bookings, calendar, clock, db
+from services.calendar import CalendarRow
+from services.settings import get_settings
+from state.auth import AuthState
+from vdi_taxi import routes
+
+
+def _parse_day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        return None
+
+
+class CalendarState(AuthState):
+    day: str = ""
+    rows: list[CalendarRow] = []
+    hours: list[str] = []
+    cells: list[str] = []
+    feed_url: str = ""
+    version: int = -1
+    watching: bool = False
+
+    @rx.var
+    def day_label(self) -> str:
+        d = _parse_day(self.day)
+        if d is None:
+            return ""
+        weekdays = ["понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"]
+        return f"{d:%d.%m.%Y}, {weekdays[d.weekday()]}"
+
+    def _reload(self, user_id: int) -> None:
+        d = _parse_day(self.day) or bookings.local(clock.now()).date()
+        self.day = d.isoformat()
+        self.rows = calendar.calendar_day(d, user_id)
+        self.hours = calendar.hour_labels()
+        self.cells = _half_hours()
+        self.version = db.board_version()
+
+    @rx.event
+    def load(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        if not self.day:
+            self.day = bookings.local(clock.now()).date().isoformat()
+        self._reload(info.id)
+        self.feed_url = f"/calendar/feed/{calendar.feed_token(info.id)}.ics"
+        if not self.watching:
+            return CalendarState.watch
+
+    @rx.event
+    def shift(self, days: int):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        d = _parse_day(self.day) or bookings.local(clock.now()).date()
+        self.day = (d + timedelta(days=max(-31, min(31, int(days))))).isoformat()
+        self._reload(info.id)
+
+    @rx.event
+    def set_day(self, value: str):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        if _parse_day(value) is not None:
+            self.day = str(value)[:10]
+            self._reload(info.id)
+
+    @rx.event
+    def today(self):
+        self.day = bookings.local(clock.now()).date().isoformat()
+        info = self._current_user()
+        if info is not None:
+            self._reload(info.id)
+
+    @rx.event(background=True)
+    async def watch(self):
+        """While this tab shows the calendar, redraw it whenever the board changes."""
+        async with self:
+            if self.watching:
+                return
+            self.watching = True
+            token = self.router.session.client_token
+        manager = RegistrationContext.get().app.event_namespace._token_manager
+        try:
+            while await manager.is_token_connected(token):
+                await asyncio.sleep(1)
+                version = await asyncio.to_thread(db.board_version)
+                async with self:
+                    if self.router.url.path.rstrip("/") != routes.CALENDAR:
+                        return
+                    if version != self.version:
+                        info = self._current_user()
+                        if info is None:
+                            return
+                        self._reload(info.id)
+        finally:
+            async with self:
+                self.watching = False
+
+
+def _half_hours() -> list[str]:
+    """Every half hour of the booking day: the clickable cells of a row."""
+    b = get_settings().booking
+    return [f"{m // 60:02d}:{m % 60:02d}" for m in range(b.open_minute, b.close_minute, 30)]

@@ -1,0 +1,107 @@
+"""Booking from the dialog, the live calendar, the queue offer passing down the line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from playwright.sync_api import expect
+from sqlalchemy import update
+
+from services import bookings, clock
+from services.db import session_scope
+from services.models import QueueEntry
+from tests.e2e.conftest import login, shot
+
+
+def _card(page, slot_id: str):
+    return page.locator(f"[data-testid=slot-card][data-slot={slot_id}]")
+
+
+def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new_context, account):
+    anna, boris = account("Анна"), account("Борис")
+    tomorrow = (bookings.local(clock.now()) + timedelta(days=1)).date()
+    page_b = new_context().new_page()
+    login(page_b, live_app.url, boris)
+    page_b.goto(f"{live_app.url}/calendar")
+    page_b.get_by_role("button", name="День").last.click()
+    expect(page_b.locator("[data-testid=calendar-day]")).to_contain_text(f"{tomorrow:%d.%m.%Y}")
+    row_b = page_b.locator("[data-testid=calendar-row][data-slot=gem-dt]")
+    expect(row_b.locator("[data-testid=calendar-bar]")).to_have_count(0)
+
+    page_a = new_context().new_page()
+    login(page_a, live_app.url, anna)
+    _card(page_a, "gem-dt").locator("[data-testid=book-button]").click()
+    dialog = page_a.get_by_role("dialog")
+    expect(dialog).to_contain_text("Забронировать Gemini Ultra — Deep Think")
+    dialog.locator("#booking-day").fill(tomorrow.isoformat())
+    dialog.get_by_role("combobox").click()
+    page_a.get_by_role("option", name="14:00").click()
+    dialog.get_by_text("2 часа").click()
+    shot(page_a, "booking-dialog")
+    dialog.get_by_role("button", name="Забронировать").click()
+    expect(page_a.get_by_text("Бронь подтверждена")).to_be_visible()
+    expect(page_a.locator("[data-testid=my-booking]")).to_contain_text(f"{tomorrow:%d.%m} 14:00–16:00")
+
+    # The other person's open calendar redraws by itself.
+    expect(row_b.locator("[data-testid=calendar-bar]")).to_have_count(1, timeout=5000)
+    expect(row_b.locator("[data-testid=calendar-bar]")).to_contain_text("Анна")
+    shot(page_b, "calendar")
+
+    # Booked time is covered by its bar; an overlapping request is refused and names the holder.
+    row_b.locator("[data-testid=calendar-cell]").nth(9).click()  # 13:30, free
+    dialog_b = page_b.get_by_role("dialog")
+    expect(dialog_b.get_by_role("combobox")).to_have_text("13:30")
+    dialog_b.get_by_text("2 часа").click()
+    dialog_b.get_by_role("button", name="Забронировать").click()
+    expect(dialog_b.get_by_role("alert")).to_contain_text("Конфликт с бронью 14:00–16:00 (Анна)")
+
+    # The personal .ics feed carries the booking.
+    href = page_a.context.new_page()
+    href.goto(f"{live_app.url}/calendar")
+    feed = href.locator("[data-testid=ics-link]").get_attribute("href")
+    text = httpx.get(live_app.url + feed).text
+    assert "BEGIN:VEVENT" in text and "Gemini Ultra — Deep Think" in text
+
+    # Cancel with confirmation.
+    page_a.locator("[data-testid=my-booking]").get_by_role("button").click()
+    page_a.get_by_role("button", name="Отменить бронь").click()
+    expect(page_a.get_by_text("Бронь отменена")).to_be_visible()
+    expect(row_b.locator("[data-testid=calendar-bar]")).to_have_count(0, timeout=5000)
+
+
+def test_queue_offer_goes_to_the_first_in_line_and_then_to_the_next(live_app, new_context, account):
+    holder, first, second = account("Олег"), account("Первый"), account("Второй")
+    page_h, page_1, page_2 = (new_context().new_page() for _ in range(3))
+    login(page_h, live_app.url, holder)
+    login(page_1, live_app.url, first)
+    login(page_2, live_app.url, second)
+    _card(page_h, "ppx-2").get_by_role("button", name="Занять").click()
+    page_h.wait_for_url(f"{live_app.url}/session/ppx-2")
+
+    _card(page_1, "ppx-2").get_by_role("button", name="В очередь").click()
+    expect(page_1.get_by_text("Вы в очереди")).to_be_visible()
+    _card(page_2, "ppx-2").get_by_role("button", name="В очередь (1)").click()
+    expect(_card(page_2, "ppx-2").locator("[data-testid=queue-info]")).to_contain_text("Очередь: 2 · вы 2-й")
+
+    page_h.get_by_role("button", name="Освободить").click()
+    page_h.get_by_role("button", name="Да, завершить").click()
+
+    expect(page_1.locator("[data-testid=offer-banner]")).to_contain_text("Perplexity Max #2", timeout=3000)
+    expect(_card(page_2, "ppx-2").locator("[data-testid=slot-status]")).to_contain_text(
+        "Предложен следующему в очереди"
+    )
+    expect(_card(page_2, "ppx-2").get_by_role("button", name="Занять")).to_have_count(0)
+    shot(page_1, "queue-offer")
+
+    # Nobody claims it: the window passes (moved forward in the database) and the next in line gets it.
+    with session_scope() as session:
+        session.exec(
+            update(QueueEntry)
+            .where(QueueEntry.slot_id == "ppx-2", QueueEntry.status == "offered")
+            .values(offer_expires_at=clock.now() - timedelta(seconds=1))
+        )
+    expect(page_2.locator("[data-testid=offer-banner]")).to_be_visible(timeout=5000)
+    expect(page_1.locator("[data-testid=offer-banner]")).to_have_count(0)
+    page_2.locator("[data-testid=offer-banner]").get_by_role("button", name="Занять").click()
+    page_2.wait_for_url(f"{live_app.url}/session/ppx-2")
