@@ -85,7 +85,8 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 rows[b.slot_id].bars.append(bar)
     for work, user in worked:
         if work.slot_id in rows:
-            end = work.ended_at or max(now, work.started_at)
+            # A running session is drawn up to its planned end: that is when the slot frees up.
+            end = work.ended_at or max(now, work.deadline_at or now)
             bar = _bar(
                 work.started_at,
                 end,
@@ -93,7 +94,7 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 label=user.name,
                 kind="mine" if user.id == viewer_id else "session",
                 title=f"Сессия: {user.name}, {bookings.hhmm(work.started_at)}–"
-                f"{bookings.hhmm(work.ended_at) if work.ended_at else 'сейчас'}",
+                f"{bookings.hhmm(work.ended_at) if work.ended_at else 'до ' + bookings.hhmm(end)}",
             )
             if bar:
                 rows[work.slot_id].bars.append(bar)

@@ -1,0 +1,45 @@
+"""The calendar's day view and the personal .ics feed."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services import bookings, calendar, clock, slots
+
+NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # 10:05 Moscow
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    clock.freeze(NOW)
+    yield
+
+
+def test_day_view_places_bookings_and_sessions_as_bars(make_user, demo_slots):
+    anna, boris = make_user("anna"), make_user("boris")
+    bookings.create_booking(anna.id, "nbp", "2026-11-25", "15:00", 120)
+    slots.take_slot(boris.id, "ppx-1")
+    rows = {r.slot_id: r for r in calendar.calendar_day(date(2026, 11, 25), viewer_id=anna.id)}
+    assert len(rows) == 10
+    (bar,) = rows["nbp"].bars
+    # 09:00–21:00 is the window: 15:00 is half way, two hours are a sixth.
+    assert (bar.left, bar.width, bar.kind, bar.label) == (50.0, pytest.approx(16.667, abs=0.01), "mine", "Anna")
+    (session_bar,) = rows["ppx-1"].bars
+    # A running session is drawn until its planned end (3 hours by default).
+    assert session_bar.kind == "session" and session_bar.left == pytest.approx(9.028, abs=0.01)
+    assert session_bar.width == pytest.approx(25.0, abs=0.01)
+    other_day = calendar.calendar_day(date(2026, 11, 26), viewer_id=anna.id)
+    assert all(not r.bars for r in other_day)
+
+
+def test_ics_feed_lists_ones_own_bookings_in_utc(make_user, demo_slots):
+    anna, boris = make_user("anna"), make_user("boris")
+    bookings.create_booking(anna.id, "nbp", "2026-11-26", "14:00", 60)
+    bookings.create_booking(boris.id, "gpt-1", "2026-11-26", "14:00", 60)
+    token = calendar.feed_token(anna.id)
+    assert calendar.feed_token(anna.id) == token  # stable
+    text = calendar.ics_feed(token)
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART:20261126T110000Z" in text and "DTEND:20261126T120000Z" in text
+    assert "SUMMARY:Бронь: Nano Banana Pro" in text and "ChatGPT" not in text
+    assert calendar.ics_feed("wrong-token") is None
