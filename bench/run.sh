@@ -8,3 +8,4 @@ install_app tests/requirements.txt
 python -m bench.startup
 python -m bench.board_latency --tabs 2 20 --rounds 5
 python -m bench.rooms
+python -m bench.bookings
