@@ -17,7 +17,7 @@ from sqlmodel import select
 from services import clock, crypto
 from services.db import session_scope
 from services.models import RoomGrant, Slot, SlotSession, User
-from services.rooms import RoomAccess, RoomHealth, RoomProvider
+from services.rooms import Artifacts, RoomAccess, RoomHealth, RoomProvider
 
 DEMO_ROOM_PATH = "/room/demo"
 
@@ -53,6 +53,15 @@ class DemoRoomProvider(RoomProvider):
                 )
             )
         return RoomAccess(url=f"{DEMO_ROOM_PATH}/{quote(slot_id)}?token={token}", is_demo=True)
+
+    def collect(self, slot_id: str, started_at: datetime, ended_at: datetime) -> Artifacts:
+        """The demo room has no browser: the dump says which page the session opened."""
+        from services.chromium_history import Visit
+
+        with session_scope() as session:
+            slot = session.get(Slot, slot_id)
+        visits = [Visit(slot.url, slot.service_name, started_at)] if slot and slot.url else []
+        return Artifacts(visits=visits, missing=["буфер обмена (демо-комната)", "скриншот (демо-комната)"])
 
     def revoke(self, slot_id: str, session_id: int) -> None:
         with session_scope() as session:

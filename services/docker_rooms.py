@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 import shutil
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from services import clock, crypto, leases
 from services.db import bump_board_version, session_scope
 from services.models import Room, RoomGrant, Slot, SlotSession, SystemStatus, User
 from services.neko import NekoClient, NekoError, NekoSession
-from services.rooms import RoomAccess, RoomHealth, RoomProvider, RoomUnavailable
+from services.rooms import Artifacts, RoomAccess, RoomHealth, RoomProvider, RoomUnavailable
 from services.settings import RoomSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -433,6 +434,47 @@ class DockerRoomProvider(RoomProvider):
             self.restart(slot_id, "Очистка после сессии")
         except Exception:  # reconcile picks the room up again
             log.exception("resetting room %s failed", slot_id)
+
+    # ------------------------------------------------------------ session artifacts
+
+    def collect(self, slot_id: str, started_at, ended_at) -> Artifacts:
+        from services.chromium_history import read_visits
+
+        found = Artifacts()
+        try:
+            found.visits = read_visits(self.profile_dir(slot_id) / "Default" / "History", started_at, ended_at)
+        except (OSError, sqlite3.Error) as exc:
+            found.missing.append(f"история посещений ({exc.__class__.__name__})")
+        since = started_at.timestamp() - 5
+        downloads = self.downloads_dir(slot_id)
+        if downloads.exists():
+            for path in sorted(downloads.iterdir()):
+                if path.is_file() and path.stat().st_mtime >= since and not path.name.endswith(".crdownload"):
+                    found.files.append((path.name, path))
+        try:
+            container = self._container(slot_id)
+            result = (
+                container.exec_run(
+                    ["xclip", "-selection", "clipboard", "-o"], environment={"DISPLAY": ":99.0"}, user="neko"
+                )
+                if container
+                else None
+            )
+            if result is not None and result.exit_code == 0:
+                found.clipboard = result.output.decode("utf-8", "replace")[:100_000]
+            else:
+                found.missing.append("буфер обмена (недоступен в комнате)")
+        except ENGINE_ERRORS as exc:
+            found.missing.append(f"буфер обмена ({exc.__class__.__name__})")
+        try:
+            found.screenshot = self.screenshot(slot_id)
+        except RoomUnavailable:
+            found.missing.append("скриншот (комната не ответила)")
+        return found
+
+    def clear_downloads(self, slot_id: str, names: list[str]) -> None:
+        for name in names:
+            (self.downloads_dir(slot_id) / name).unlink(missing_ok=True)
 
     # ------------------------------------------------------------ presence and admin
 

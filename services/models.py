@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -58,6 +58,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now, sa_column=_dt())
     # Secret part of the personal calendar feed URL.
     ics_token: str | None = Field(default=None, sa_column=Column(String(64), unique=True, nullable=True))
+    # The Telegram chat that proved it belongs to this person with a one-time code.
+    telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True, nullable=True))
+    telegram_linked_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    telegram_error: str = Field(default="", max_length=300)
 
 
 class AuthToken(SQLModel, table=True):
@@ -304,11 +308,15 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    # A person (delivered to their linked chat) or, for replies to a chat not linked yet, the chat itself.
+    user_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True)
     )
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     kind: str = Field(max_length=40)
     text: str = Field(max_length=4000)
+    document_path: str | None = Field(default=None, max_length=500)
+    document_name: str | None = Field(default=None, max_length=200)
     dedupe_key: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
     created_at: datetime = Field(sa_column=_dt(index=True))
     status: str = Field(default="pending", max_length=16, index=True)  # pending|sent|failed|skipped
@@ -316,3 +324,32 @@ class Notification(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     last_error: str = Field(default="", max_length=500)
+
+
+class TelegramLinkCode(SQLModel, table=True):
+    """A one-time code shown in the profile; sending /start <code> to the bot links the chat."""
+
+    __tablename__ = "telegram_link_codes"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    expires_at: datetime = Field(sa_column=_dt())
+    used_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class Dump(SQLModel, table=True):
+    """What a session left behind (pages, files, clipboard, screenshot), packed as one zip."""
+
+    __tablename__ = "dumps"
+
+    session_id: int = Field(sa_column=Column(Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True))
+    status: str = Field(default="collecting", max_length=16)  # collecting|ready|failed|expired
+    path: str | None = Field(default=None, max_length=500)
+    size_bytes: int = 0
+    pages: int = 0
+    files: int = 0
+    missing: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=_dt())
+    ready_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
+    notification_id: int | None = None

@@ -38,6 +38,24 @@ def enqueue(user_id: int, kind: str, text: str, dedupe_key: str, session: Sessio
         return False
 
 
+def enqueue_chat(chat_id: int, kind: str, text: str, dedupe_key: str) -> bool:
+    """A reply to a chat (which may not be linked to anyone yet)."""
+    row = Notification(
+        chat_id=chat_id,
+        kind=kind,
+        text=text[:4000],
+        dedupe_key=dedupe_key[:200],
+        created_at=clock.now(),
+        next_attempt_at=clock.now(),
+    )
+    try:
+        with session_scope() as session:
+            session.add(row)
+        return True
+    except IntegrityError:
+        return False
+
+
 def pending_for(user_id: int) -> list[Notification]:
     with session_scope() as session:
         return list(

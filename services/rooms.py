@@ -7,8 +7,10 @@ Docker/Neko provider are interchangeable by configuration (VDI_ROOM_PROVIDER).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from services.settings import get_settings
 
@@ -30,6 +32,17 @@ class RoomHealth:
     slot_id: str
     state: str  # creating | starting | ready | unhealthy | stopped | error | unknown
     detail: str = ""
+
+
+@dataclass
+class Artifacts:
+    """What a session left in its room; `missing` says what could not be collected, and why."""
+
+    visits: list = field(default_factory=list)  # services.chromium_history.Visit
+    files: list[tuple[str, Path]] = field(default_factory=list)
+    clipboard: str | None = None
+    screenshot: bytes | None = None
+    missing: list[str] = field(default_factory=list)
 
 
 class RoomProvider(ABC):
@@ -54,6 +67,13 @@ class RoomProvider(ABC):
 
     def after_session(self, slot_id: str) -> None:  # noqa: B027  (optional hook)
         """Called once a session has ended and its access is revoked: prepare for the next person."""
+
+    def collect(self, slot_id: str, started_at: datetime, ended_at: datetime) -> Artifacts:
+        """Gather the session's work from the room, before it is reset."""
+        return Artifacts(missing=["данные комнаты (провайдер не умеет собирать)"])
+
+    def clear_downloads(self, slot_id: str, names: list[str]) -> None:  # noqa: B027  (optional hook)
+        """Remove packed downloads, so the next person does not get them."""
 
     def reconcile(self, force: bool = False) -> object | None:
         """Periodic upkeep of all rooms; providers without containers have none."""

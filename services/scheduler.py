@@ -163,6 +163,13 @@ def _send_reminders(now: datetime, done: Counter) -> None:
             )
 
 
+def _dumps(now: datetime, done: Counter) -> None:
+    from services import dumps
+
+    if collected := dumps.catch_up(now):
+        done["dumps"] += collected
+
+
 STEPS = (
     _expire_no_shows,
     _complete_bookings,
@@ -170,6 +177,7 @@ STEPS = (
     _warn_sessions,
     _offer_free_slots,
     _send_reminders,
+    _dumps,
 )
 
 

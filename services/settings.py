@@ -107,6 +107,20 @@ def _env_minutes_list(name: str, default: str) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    api_url: str
+    file_url: str
+    link_code_minutes: int
+    max_document_bytes: int
+    dump_keep_days: int
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token)
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str
     data_dir: Path
@@ -125,6 +139,8 @@ class Settings:
     bcrypt_rounds: int
     rooms: RoomSettings
     booking: BookingSettings
+    telegram: TelegramSettings
+    public_url: str
 
     @property
     def production(self) -> bool:
@@ -205,6 +221,16 @@ def load_settings() -> Settings:
             reconcile_seconds=_env_int("RECONCILE_SECONDS", 30, minimum=2),
             ready_timeout_seconds=_env_int("ROOM_READY_TIMEOUT", 60, minimum=1),
         ),
+        telegram=TelegramSettings(
+            token=_env("TELEGRAM_TOKEN", ""),
+            api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org/bot"),
+            file_url=_env("TELEGRAM_FILE_URL", "https://api.telegram.org/file/bot"),
+            link_code_minutes=_env_int("TELEGRAM_LINK_MINUTES", 15, minimum=1),
+            # The Bot API refuses documents over 50 MB; bigger dumps go as a download link.
+            max_document_bytes=_env_int("TELEGRAM_MAX_DOCUMENT_MB", 50, minimum=1) * 1024 * 1024,
+            dump_keep_days=_env_int("DUMP_KEEP_DAYS", 14, minimum=1),
+        ),
+        public_url=_env("PUBLIC_URL", "http://localhost:" + os.environ.get("VDI_PORT", "3000")).rstrip("/"),
         booking=BookingSettings(
             open_minute=_env_hhmm("BOOKING_OPEN", "09:00"),
             close_minute=_env_hhmm("BOOKING_CLOSE", "21:00"),

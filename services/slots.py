@@ -16,7 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services import audit, bookings, clock, crypto, queue
+from services import audit, bookings, clock, crypto, dumps, queue
 from services.db import bump_board_version, session_scope
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.models import Favourite, Room, Slot, SlotSession, User
@@ -351,9 +351,10 @@ def end_session(
     assert work is not None
     try:
         provider.revoke(work.slot_id, session_id)
-        provider.after_session(work.slot_id)
     except Exception:  # the session is over either way; a later reconcile retries revocation
         log.exception("revoking room access of session %s failed", session_id)
+    # The dump is taken from the room first, then the room is reset, all in the background.
+    dumps.start_after_session(session_id, work.slot_id, provider)
     queue.offer_next(work.slot_id)
     return True
 
