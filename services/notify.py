@@ -14,8 +14,15 @@ from services.db import session_scope
 from services.models import Notification
 
 
-def enqueue(user_id: int, kind: str, text: str, dedupe_key: str, session: Session | None = None) -> bool:
-    """Store a message for delivery; False if this event was already queued."""
+def enqueue(
+    user_id: int,
+    kind: str,
+    text: str,
+    dedupe_key: str,
+    session: Session | None = None,
+    document: tuple[str, str] | None = None,
+) -> bool:
+    """Store a message (and optionally a file: path, name) for delivery; False if already queued."""
     row = Notification(
         user_id=user_id,
         kind=kind,
@@ -23,6 +30,8 @@ def enqueue(user_id: int, kind: str, text: str, dedupe_key: str, session: Sessio
         dedupe_key=dedupe_key[:200],
         created_at=clock.now(),
         next_attempt_at=clock.now(),
+        document_path=document[0] if document else None,
+        document_name=document[1] if document else None,
     )
     if session is not None:
         # Inside the caller's transaction: checked first, so a duplicate does not abort it.

@@ -297,7 +297,7 @@ def _claim_due(limit: int) -> list[tuple[Notification, int | None]]:
                 .values(status="sending", attempts=Notification.attempts + 1, next_attempt_at=now)
             )
             if result.rowcount == 1:
-                note.attempts += 1
+                # The ORM already applied the UPDATE to `note` (attempts, status) in memory.
                 claimed.append((note, note.chat_id or chat))
         return claimed
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from services import clock, db, dumps, rooms, settings
-from services.seed import DEMO_SLOTS
+from services import clock, db, rooms, settings
+from services.seed import DEMO_SLOT_URLS, DEMO_SLOTS
 
 POSTGRES_ADMIN_URL = os.environ.get("VDI_TEST_POSTGRES_URL", "")
 
@@ -87,6 +87,7 @@ def demo_slots(database: str) -> list[str]:
                     category_accent=accent,
                     monthly_cost=cost,
                     sort_order=order,
+                    url=DEMO_SLOT_URLS.get(slot_id[:3]),
                 )
             )
     return [row[0] for row in DEMO_SLOTS]

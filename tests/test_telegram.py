@@ -1,0 +1,235 @@
+"""Telegram through the real python-telegram-bot client against a local Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from services import bookings, clock, notify, scheduler, slots, telegram
+from services.db import session_scope
+from services.models import Notification, User
+from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456:TEST-token"
+
+
+@pytest.fixture
+def tg(monkeypatch):
+    server = FakeTelegram(TOKEN).start()
+    monkeypatch.setenv("VDI_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("VDI_TELEGRAM_API_URL", server.base_url)
+    monkeypatch.setenv("VDI_TELEGRAM_FILE_URL", server.file_url)
+    telegram.get_settings.cache_clear()
+    yield server
+    server.stop()
+
+
+def _pump(rounds: int = 1) -> None:
+    """What the worker does each beat: read updates, deliver the outbox."""
+
+    async def run() -> None:
+        bot = telegram.make_bot()
+        async with bot:
+            for _ in range(rounds):
+                await telegram.poll_once(bot)
+                await telegram.deliver_due(bot)
+
+    asyncio.run(run())
+
+
+def _link(tg: FakeTelegram, user_id: int, chat_id: int) -> None:
+    code = telegram.create_link_code(user_id).code
+    tg.push_message(chat_id, f"/start {code}")
+    _pump()
+
+
+def test_linking_with_a_one_time_code(tg, make_user):
+    anna = make_user("anna")
+    code = telegram.create_link_code(anna.id).code
+    tg.push_message(1001, "/start WRONGCODE")
+    tg.push_message(1001, f"/start {code}")
+    tg.push_message(2002, f"/start {code}")  # the same code again, from another chat
+    _pump()
+    assert "Код не подошёл" in tg.messages_to(1001)[0].text
+    assert tg.messages_to(1001)[1].text.startswith("✅ Аккаунт привязан!\nИмя: Anna")
+    assert "Код не подошёл" in tg.messages_to(2002)[0].text
+    assert telegram.user_for_chat(1001).id == anna.id
+
+
+def test_an_expired_code_is_refused(tg, make_user):
+    anna = make_user("anna")
+    code = telegram.create_link_code(anna.id).code
+    clock.freeze(clock.now() + timedelta(minutes=16))
+    tg.push_message(1001, f"/start {code}")
+    _pump()
+    assert "устарел" in tg.messages_to(1001)[0].text
+    assert telegram.user_for_chat(1001) is None
+
+
+def test_a_chat_controls_only_the_account_that_linked_it_last(tg, make_user):
+    anna, boris = make_user("anna"), make_user("boris")
+    _link(tg, anna.id, 1001)
+    _link(tg, boris.id, 1001)
+    assert telegram.user_for_chat(1001).id == boris.id
+    with session_scope() as session:
+        assert session.get(User, anna.id).telegram_chat_id is None
+    tg.push_message(1001, "/unlink")
+    _pump()
+    assert telegram.user_for_chat(1001) is None
+
+
+def test_status_lists_session_bookings_and_queues(tg, make_user, demo_slots):
+    anna, boris = make_user("anna"), make_user("boris")
+    _link(tg, anna.id, 1001)
+    slots.take_slot(anna.id, "nbp")
+    slots.take_slot(boris.id, "ppx-1")
+    from services import queue
+
+    queue.join_queue(anna.id, "ppx-1")
+    day = (bookings.local(clock.now()) + timedelta(days=1)).date().isoformat()
+    bookings.create_booking(anna.id, "gpt-1", day, "12:00", 60)
+    tg.push_message(1001, "/status")
+    _pump()
+    text = tg.messages_to(1001)[-1].text
+    assert "🟢 Активная сессия\nСлот: Nano Banana Pro" in text
+    assert "ChatGPT Pro — o3-pro" in text and "ppx-1: позиция 1" in text
+
+
+def test_admin_commands_are_refused_to_regular_users_and_work_for_admins(tg, make_user, demo_slots):
+    anna, boss = make_user("anna"), make_user("boss", admin=True)
+    _link(tg, anna.id, 1001)
+    _link(tg, boss.id, 9009)
+    slots.take_slot(anna.id, "nbp")
+    for command in ("/health", "/stats", "/kick anna", "/release nbp", "/restart nbp"):
+        tg.push_message(1001, command)
+    _pump()
+    replies = [m.text for m in tg.messages_to(1001)[1:]]
+    assert replies == ["⛔ Только для администраторов."] * 5
+    assert slots.my_session_on_slot(anna.id, "nbp").ended_at is None
+    tg.push_message(9009, "/stats")
+    tg.push_message(9009, "/kick anna")
+    _pump()
+    stats, kick = (m.text for m in tg.messages_to(9009)[1:3])
+    assert stats.startswith("📊 Статистика за неделю\nВсего сессий: 1")
+    assert kick == "✅ Пользователь anna отключён от: nbp."
+    assert slots.active_sessions_of(anna.id) == []
+
+
+def test_every_notification_kind_reaches_the_linked_chat(tg, make_user, demo_slots):
+    anna, boris = make_user("anna"), make_user("boris")
+    _link(tg, anna.id, 1001)
+    now = clock.now()
+    clock.freeze(now)
+    # A queue offer, a session near its limit, then the dump of that session.
+    work = slots.take_slot(anna.id, "ppx-3")
+    slots.take_slot(boris.id, "ppx-1")
+    from services import queue
+
+    queue.join_queue(anna.id, "ppx-1")
+    slots.release_slot(boris.id, "ppx-1")
+    scheduler.run_due(now + timedelta(minutes=176))
+    _pump()
+    texts = [m.text for m in tg.messages_to(1001)]
+    assert any(t.startswith("🟢 Слот освободился!") for t in texts)
+    assert any(t.startswith("⏳ Сессия скоро закончится") for t in texts)
+    slots.release_slot(anna.id, "ppx-3")
+    _pump()
+    docs = [m for m in tg.messages_to(1001) if m.method == "sendDocument"]
+    assert docs and docs[-1].filename.startswith("vdi-taxi-ppx-3-") and docs[-1].filename.endswith(".zip")
+    assert any(
+        t.startswith("🔚 Сессия завершена\nСлот: Perplexity Max #3") for t in (m.text for m in tg.messages_to(1001))
+    )
+    assert slots.get_session(work.id).end_reason == "manual"
+
+
+def test_telegram_errors_delay_messages_and_lose_none(tg, make_user):
+    anna = make_user("anna")
+    _link(tg, anna.id, 1001)
+    notify.enqueue(anna.id, "test", "первое", "t1")
+    tg.fail_next = 1
+    _pump()
+    with session_scope() as session:
+        note = session.exec(select(Notification).where(Notification.dedupe_key == "t1")).one()
+    assert note.status == "pending" and note.attempts == 1 and "Bad Gateway" in note.last_error
+    assert not [m for m in tg.messages_to(1001) if m.text == "первое"]
+    # Telegram entirely unreachable: still nothing lost.
+    tg.stop()
+    clock.freeze(clock.now() + timedelta(minutes=1))
+    notify.enqueue(anna.id, "test", "второе", "t2")
+    _pump_quietly()
+    tg.start(port=tg.port)
+    clock.freeze(clock.now() + timedelta(minutes=5))
+    _pump()
+    texts = [m.text for m in tg.messages_to(1001)]
+    assert texts.count("первое") == 1 and texts.count("второе") == 1
+
+
+def _pump_quietly() -> None:
+    async def run() -> None:
+        bot = telegram.make_bot()
+        await telegram.deliver_due(bot)
+
+    asyncio.run(run())
+
+
+def test_a_blocked_bot_is_recorded_and_not_retried(tg, make_user):
+    anna = make_user("anna")
+    _link(tg, anna.id, 1001)
+    tg.blocked_chats.add(1001)
+    notify.enqueue(anna.id, "test", "привет", "b1")
+    _pump()
+    with session_scope() as session:
+        note = session.exec(select(Notification).where(Notification.dedupe_key == "b1")).one()
+        user = session.get(User, anna.id)
+    assert note.status == "failed" and "blocked" in note.last_error
+    assert "blocked" in user.telegram_error
+    assert telegram.delivery_status(anna.id, "b1") == "Ошибка отправки"
+
+
+def test_two_workers_never_send_a_message_twice(tg, make_user):
+    anna = make_user("anna")
+    _link(tg, anna.id, 1001)
+    for i in range(10):
+        notify.enqueue(anna.id, "test", f"сообщение {i}", f"m{i}")
+
+    async def both() -> None:
+        bot_a, bot_b = telegram.make_bot(), telegram.make_bot()
+        async with bot_a, bot_b:
+            await asyncio.gather(telegram.deliver_due(bot_a), telegram.deliver_due(bot_b))
+
+    asyncio.run(both())
+    texts = [m.text for m in tg.messages_to(1001) if m.text.startswith("сообщение")]
+    assert sorted(texts) == sorted(f"сообщение {i}" for i in range(10))
+
+
+def test_without_a_token_nothing_is_sent_and_messages_wait(make_user, monkeypatch):
+    monkeypatch.delenv("VDI_TELEGRAM_TOKEN", raising=False)
+    telegram.get_settings.cache_clear()
+    assert not telegram.configured()
+    asyncio.run(telegram.run_worker())  # returns at once, says so in the log
+    anna = make_user("anna")
+    notify.enqueue(anna.id, "test", "ждёт", "w1")
+    with session_scope() as session:
+        assert session.exec(select(Notification).where(Notification.dedupe_key == "w1")).one().status == "pending"
+
+
+def test_the_dump_zip_matches_the_session(tg, make_user, demo_slots):
+    anna = make_user("anna")
+    _link(tg, anna.id, 1001)
+    work = slots.take_slot(anna.id, "gpt-1")
+    slots.release_slot(anna.id, "gpt-1")
+    _pump()
+    doc = next(m for m in tg.messages_to(1001) if m.method == "sendDocument")
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as zf:
+        names = set(zf.namelist())
+        index = zf.read("index.html").decode()
+        meta = zf.read("meta.json").decode()
+    assert {"index.html", "pages.csv", "meta.json"} <= names
+    assert "ChatGPT Pro — o3-pro" in index and "https://chatgpt.com/" in index
+    assert f'"session_id": {work.id}' in meta and "скриншот (демо-комната)" in meta
