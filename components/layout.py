@@ -27,8 +27,12 @@ def header() -> rx.Component:
             content="Календарь",
         ),
         rx.tooltip(
-            rx.avatar(fallback=AuthState.initial, size="2", radius="full", color_scheme="indigo"),
-            content=AuthState.user_name,
+            rx.link(
+                rx.avatar(fallback=AuthState.initial, size="2", radius="full", color_scheme="indigo"),
+                href=routes.PROFILE,
+                aria_label="Профиль",
+            ),
+            content="Профиль",
         ),
         rx.cond(
             AuthState.is_admin,

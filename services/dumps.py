@@ -8,8 +8,6 @@ rest and says what is missing. Kept VDI_DUMP_KEEP_DAYS, then removed.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import html
 import io
 import json
@@ -25,7 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from services import bookings, clock, crypto, notify
+from services import bookings, clock, notify
 from services.db import bump_board_version, session_scope
 from services.models import Dump, SlotSession
 from services.rooms import Artifacts, RoomProvider, get_room_provider
@@ -44,6 +42,7 @@ class DumpView:
     files: int
     missing: str
     size_label: str
+    download_url: str
 
 
 def dumps_dir() -> Path:
@@ -172,7 +171,8 @@ def collect_for_session(session_id: int, provider: RoomProvider | None = None) -
         log.exception("collecting session %s failed", session_id)
         found = Artifacts(missing=[f"данные комнаты ({exc.__class__.__name__})"])
     stamp = f"{info.started_at.astimezone(get_settings().tz):%Y%m%d-%H%M}"
-    target = dumps_dir() / f"{session_id}-{secrets.token_hex(6)}.zip"
+    # The random part makes the file name a capability: it is the download link's secret.
+    target = dumps_dir() / f"{session_id}-{secrets.token_hex(16)}.zip"
     names = _pack(info, found, target)
     try:
         provider.clear_downloads(info.slot_id, names)
@@ -225,7 +225,8 @@ def dump_view(session_id: int) -> DumpView | None:
         return None
     size = dump.size_bytes
     label = f"{size / 1024 / 1024:.1f} МБ" if size >= 1024 * 1024 else f"{max(1, size // 1024)} КБ"
-    return DumpView(dump.status, dump.pages, dump.files, dump.missing, label)
+    url = f"/dumps/{Path(dump.path).name}" if dump.status == "ready" and dump.path else ""
+    return DumpView(dump.status, dump.pages, dump.files, dump.missing, label, url)
 
 
 def catch_up(now: datetime) -> int:
@@ -256,26 +257,21 @@ def catch_up(now: datetime) -> int:
     return done
 
 
-# ---------------------------------------------------------------- download links
+# ---------------------------------------------------------------- downloads
 
 
-def download_token(session_id: int, minutes: int = 30) -> str:
-    expires = int((clock.now() + timedelta(minutes=minutes)).timestamp())
-    sig = hmac.new(crypto.jwt_key(), f"dump:{session_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{expires}.{sig}"
-
-
-def path_for_download(session_id: int, token: str) -> Path | None:
-    try:
-        expires_raw, sig = token.split(".", 1)
-        expires = int(expires_raw)
-    except ValueError:
+def path_for_download(name: str) -> Path | None:
+    """The zip behind a download link, if it exists and has not expired."""
+    if not name.endswith(".zip") or "/" in name or len(name) > 80:
         return None
-    expected = hmac.new(crypto.jwt_key(), f"dump:{session_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-    if not hmac.compare_digest(expected, sig) or expires < clock.now().timestamp():
+    session_part = name.split("-", 1)[0]
+    if not session_part.isdigit():
         return None
     with session_scope() as session:
-        dump = session.get(Dump, session_id)
-    if dump is None or dump.status != "ready" or not dump.path or not Path(dump.path).exists():
+        dump = session.get(Dump, int(session_part))
+    if dump is None or dump.status != "ready" or not dump.path:
         return None
-    return Path(dump.path)
+    path = Path(dump.path)
+    if path.name != name or not path.exists():
+        return None
+    return path

@@ -318,7 +318,7 @@ async def _send(bot: telegram.Bot, note: Notification, chat_id: int) -> None:
                     chat_id, document=fh, filename=note.document_name or path.name, caption="📦 Артефакты сессии"
                 )
             return
-        link = f"{get_settings().public_url}/dumps/{path.stem}"
+        link = f"{get_settings().public_url}/dumps/{path.name}"
         await bot.send_message(chat_id, note.text + f"\n\n📦 Архив больше 50 МБ — скачайте на портале: {link}")
         return
     await bot.send_message(chat_id, note.text)
@@ -445,3 +445,20 @@ def delivery_status(user_id: int, dedupe_key: str) -> str:
     if note.status == "skipped":
         return "Telegram не привязан"
     return "Ошибка отправки"
+
+
+@dataclass(frozen=True)
+class TelegramLink:
+    configured: bool
+    linked: bool
+    since: str
+    error: str
+
+
+def link_state(user_id: int) -> TelegramLink:
+    with session_scope() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        return TelegramLink(configured(), False, "", "")
+    since = f"{bookings.local(user.telegram_linked_at):%d.%m.%Y %H:%M}" if user.telegram_linked_at else ""
+    return TelegramLink(configured(), user.telegram_chat_id is not None, since, user.telegram_error)

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from services import bookings, db, slots
+from services import bookings, db, dumps, slots, telegram
 from services.errors import DomainError
 from services.settings import get_settings
 from state.auth import AuthState
@@ -97,11 +97,27 @@ class SessionPageState(AuthState):
 
 
 class SessionEndState(AuthState):
+    session_id: int = 0
     service_name: str = ""
     time_range: str = ""
     duration: str = ""
     reason: str = ""
     error: str = ""
+    dump_status: str = ""
+    dump_pages: int = 0
+    dump_files: int = 0
+    dump_missing: str = ""
+    dump_size: str = ""
+    dump_url: str = ""
+    telegram_label: str = ""
+    watching: bool = False
+
+    def _refresh_dump(self, owner_id: int) -> None:
+        view = dumps.dump_view(self.session_id)
+        if view is not None:
+            self.dump_status, self.dump_pages, self.dump_files = view.status, view.pages, view.files
+            self.dump_missing, self.dump_size, self.dump_url = view.missing, view.size_label, view.download_url
+        self.telegram_label = telegram.delivery_status(owner_id, f"dump:{self.session_id}")
 
     @rx.event
     def load(self):
@@ -110,18 +126,48 @@ class SessionEndState(AuthState):
             return rx.redirect(routes.LOGIN)
         raw = str(self.router.page.params.get("session_id", ""))
         self.error = ""
+        self.dump_status = ""
         if not raw.isdigit() or len(raw) > 12:
             self.error = "Сессия не найдена"
-            return
+            return None
         try:
             work = slots.session_for_viewer(int(raw), info.id, info.is_admin)
         except DomainError as exc:
             self.error = exc.message
-            return
+            return None
         tz = get_settings().tz
         start = work.started_at.astimezone(tz)
         end = work.ended_at.astimezone(tz) if work.ended_at else None
+        self.session_id = work.id
         self.service_name = work.service_name
         self.time_range = f"{start:%d.%m.%Y %H:%M} – {end:%H:%M}" if end else f"{start:%d.%m.%Y %H:%M} – идёт"
         self.duration = work.duration_label
         self.reason = work.end_reason_label if end else "Сессия ещё идёт"
+        self._refresh_dump(work.user_id)
+        if not self.watching:
+            return SessionEndState.watch_dump
+        return None
+
+    @rx.event(background=True)
+    async def watch_dump(self):
+        """Show the dump and its delivery as they become ready (collection runs in the background)."""
+        async with self:
+            if self.watching:
+                return
+            self.watching = True
+        try:
+            for _ in range(120):
+                await asyncio.sleep(1)
+                async with self:
+                    if not self.router.url.path.startswith("/session-end/"):
+                        return
+                    info = self._current_user()
+                    if info is None or not self.session_id:
+                        return
+                    work = slots.session_for_viewer(self.session_id, info.id, info.is_admin)
+                    self._refresh_dump(work.user_id)
+                    if self.dump_status in {"ready", "failed", "expired"} and self.telegram_label != "Ожидает отправки":
+                        return
+        finally:
+            async with self:
+                self.watching = False

@@ -8,10 +8,10 @@ from pathlib import Path
 from string import Template
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from services import calendar, db
+from services import calendar, db, dumps
 from services.demo_room import DEMO_ROOM_PATH, open_demo_room
 from services.settings import get_settings
 
@@ -47,6 +47,18 @@ async def ics_feed(request: Request) -> Response:
     )
 
 
+async def dump_download(request: Request) -> Response:
+    path = await asyncio.to_thread(dumps.path_for_download, request.path_params["name"])
+    if path is None:
+        return Response("Архив не найден или срок хранения истёк", status_code=404, media_type="text/plain")
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=path.name,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
 async def health(_: Request) -> JSONResponse:
     try:
         version = await asyncio.to_thread(db.board_version)
@@ -59,4 +71,5 @@ ROUTES = [
     Route(f"{DEMO_ROOM_PATH}/{{slot_id}}", demo_room),
     Route("/api/health", health),
     Route("/calendar/feed/{token}.ics", ics_feed),
+    Route("/dumps/{name}", dump_download),
 ]

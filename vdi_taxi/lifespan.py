@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from services import scheduler
+from services import scheduler, telegram
 from services.rooms import get_room_provider
 from services.settings import get_settings
 from state.board import notify_board_changed
@@ -42,3 +42,8 @@ async def run_scheduler():
         yield
     finally:
         beat.shutdown(wait=False)
+
+
+async def run_telegram() -> None:
+    """Poll the bot and deliver the outbox (one process at a time, by lease)."""
+    await telegram.run_worker(interval=1.0)

@@ -6,6 +6,7 @@ DASHBOARD = "/"
 SESSION = "/session/[slot]"
 SESSION_END = "/session-end/[session_id]"
 CALENDAR = "/calendar"
+PROFILE = "/profile"
 
 
 def session_page(slot_id: str) -> str:

@@ -10,13 +10,15 @@ from state.booking import BookingState
 from state.calendar import CalendarState
 from state.dashboard import DashboardState
 from state.login import EnrolState, LoginState
+from state.profile import ProfileState
 from state.session import SessionEndState, SessionPageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
-from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler
+from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler, run_telegram
 from vdi_taxi.pages.calendar import calendar_page
 from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
+from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.session import session_end_page, session_page
 
 get_settings()  # refuse to start on a bad configuration (e.g. default secret in production)
@@ -30,6 +32,7 @@ app = rx.App(
 app.register_lifespan_task(publish_board)
 app.register_lifespan_task(keep_rooms_reconciled)
 app.register_lifespan_task(run_scheduler)
+app.register_lifespan_task(run_telegram)
 
 app.add_page(login_page, route=routes.LOGIN, title="Вход — VDI Такси", on_load=LoginState.redirect_if_logged_in)
 app.add_page(enrol_page, route=routes.ENROL_2FA, title="2FA — VDI Такси", on_load=EnrolState.load)
@@ -56,4 +59,10 @@ app.add_page(
     route=routes.CALENDAR,
     title="Календарь — VDI Такси",
     on_load=[AuthState.guard, CalendarState.load],
+)
+app.add_page(
+    profile_page,
+    route=routes.PROFILE,
+    title="Профиль — VDI Такси",
+    on_load=[AuthState.guard, ProfileState.load],
 )

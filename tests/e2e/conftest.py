@@ -12,15 +12,29 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from services import auth, clock, db, rooms, settings, users
+from tests.fake_telegram import FakeTelegram
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveApp, start_live_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 expect.set_options(timeout=10_000)
+TELEGRAM_TOKEN = "424242:E2E-token"
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    with start_live_app(tmp_path_factory.mktemp("live-data"), ARTIFACTS / "live-app.log") as app:
+def fake_telegram() -> Iterator[FakeTelegram]:
+    server = FakeTelegram(TELEGRAM_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeTelegram) -> Iterator[LiveApp]:
+    telegram_env = {
+        "VDI_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+        "VDI_TELEGRAM_API_URL": fake_telegram.base_url,
+        "VDI_TELEGRAM_FILE_URL": fake_telegram.file_url,
+    }
+    with start_live_app(tmp_path_factory.mktemp("live-data"), ARTIFACTS / "live-app.log", **telegram_env) as app:
         yield app
 
 

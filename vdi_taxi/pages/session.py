@@ -186,6 +186,52 @@ def _row(label: str, value) -> rx.Component:
     return rx.hstack(rx.text(label, color=theme.MUTED), rx.spacer(), rx.text(value, weight="medium"), width="100%")
 
 
+def _dump_card() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon("package", size=18), rx.text("Артефакты сессии", weight="bold"), align="center", spacing="2"),
+        rx.cond(
+            SessionEndState.dump_status == "ready",
+            rx.vstack(
+                _row("Вкладок сохранено", SessionEndState.dump_pages),
+                _row("Файлов", SessionEndState.dump_files),
+                rx.cond(
+                    SessionEndState.dump_missing != "",
+                    rx.text("Не собрано: ", SessionEndState.dump_missing, size="1", color=theme.MUTED),
+                ),
+                rx.link(
+                    rx.button(
+                        rx.icon("download", size=16),
+                        "Скачать архив (",
+                        SessionEndState.dump_size,
+                        ")",
+                        variant="soft",
+                        width="100%",
+                    ),
+                    href=SessionEndState.dump_url,
+                    is_external=True,
+                    width="100%",
+                    data_testid="dump-download",
+                ),
+                width="100%",
+                spacing="2",
+            ),
+            rx.cond(
+                SessionEndState.dump_status == "expired",
+                rx.text("Архив удалён по сроку хранения", size="2", color=theme.MUTED),
+                rx.hstack(
+                    rx.spinner(size="1"), rx.text("Собираем страницы, файлы и скриншот…", size="2"), align="center"
+                ),
+            ),
+        ),
+        _row("Telegram", SessionEndState.telegram_label),
+        width="100%",
+        spacing="3",
+        padding="1.25em",
+        style=theme.card_style,
+        data_testid="dump-card",
+    )
+
+
 def session_end_page() -> rx.Component:
     return protected_page(
         rx.center(
@@ -206,6 +252,7 @@ def session_end_page() -> rx.Component:
                         style=theme.card_style,
                         data_testid="session-summary",
                     ),
+                    _dump_card(),
                     rx.link(rx.button("Вернуться на дашборд", size="3"), href=routes.DASHBOARD),
                     align="center",
                     spacing="4",

@@ -1,0 +1,78 @@
+"""The profile: for now, linking Telegram with a one-time code."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from services import telegram
+from state.auth import AuthState
+from vdi_taxi import routes
+
+
+class ProfileState(AuthState):
+    tg_configured: bool = False
+    tg_linked: bool = False
+    tg_since: str = ""
+    tg_error: str = ""
+    code: str = ""
+    code_expires: str = ""
+    waiting: bool = False
+
+    def _refresh(self, user_id: int) -> None:
+        link = telegram.link_state(user_id)
+        self.tg_configured, self.tg_linked = link.configured, link.linked
+        self.tg_since, self.tg_error = link.since, link.error
+        if link.linked:
+            self.code = ""
+
+    @rx.event
+    def load(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        self._refresh(info.id)
+
+    @rx.event
+    def new_code(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        link = telegram.create_link_code(info.id)
+        self.code, self.code_expires = link.code, link.expires_at_label
+        if not self.waiting:
+            return ProfileState.wait_for_link
+
+    @rx.event
+    def unlink(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        telegram.unlink(info.id)
+        self._refresh(info.id)
+        return rx.toast("Telegram отвязан")
+
+    @rx.event(background=True)
+    async def wait_for_link(self):
+        """While a code is shown, notice the moment the bot links the chat."""
+        async with self:
+            if self.waiting:
+                return
+            self.waiting = True
+        try:
+            for _ in range(15 * 30):
+                await asyncio.sleep(2)
+                async with self:
+                    if not self.code or self.router.url.path.rstrip("/") != routes.PROFILE:
+                        return
+                    info = self._current_user()
+                    if info is None:
+                        return
+                    self._refresh(info.id)
+                    if self.tg_linked:
+                        yield rx.toast.success("Telegram привязан")
+                        return
+        finally:
+            async with self:
+                self.waiting = False
