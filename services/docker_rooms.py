@@ -29,7 +29,7 @@ from docker.models.containers import Container
 from sqlalchemy import update
 from sqlmodel import select
 
-from services import clock, crypto, leases
+from services import alerts, clock, crypto, leases
 from services.db import bump_board_version, session_scope
 from services.models import Room, RoomGrant, Slot, SlotSession, SystemStatus, User
 from services.neko import NekoClient, NekoError, NekoSession
@@ -537,6 +537,12 @@ class DockerRoomProvider(RoomProvider):
     def _engine_down(self, exc: Exception) -> None:
         log.warning("Docker engine unreachable: %s", exc)
         self._drop_client()
+        hour = clock.now().strftime("%Y%m%d%H")
+        alerts.alert_admins(
+            "docker_down",
+            f"🚨 Алерт\nDocker недоступен: {exc.__class__.__name__}. Комнаты не обслуживаются, остальное работает.",
+            f"docker_down:{hour}",
+        )
         set_status("docker", "unreachable", f"Docker недоступен: {exc.__class__.__name__}")
         with session_scope() as session:
             session.exec(update(Room).values(state="unknown", detail="Docker недоступен", updated_at=clock.now()))
@@ -638,6 +644,11 @@ class DockerRoomProvider(RoomProvider):
 
     def _restart_with_backoff(self, slot_id: str, room: Room, container: Container) -> None:
         attempt = room.restarts + 1
+        alerts.alert_admins(
+            "room_unhealthy",
+            f"🚨 Алерт\nКомната {slot_id} не отвечала — перезапуск №{attempt}.",
+            f"room_restart:{slot_id}:{attempt}:{room.updated_at.isoformat()}",
+        )
         container.restart(timeout=10)
         self._set_state(
             slot_id,

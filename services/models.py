@@ -7,7 +7,7 @@ slots one person can hold at once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.types import TypeDecorator
@@ -104,6 +104,8 @@ class Slot(SQLModel, table=True):
     sort_order: int = 0
     # None: the configured default (VDI_SESSION_MAX_MINUTES).
     max_session_minutes: int | None = None
+    # When the subscription renews: admins are reminded three days ahead.
+    renewal_date: date | None = None
 
 
 class SlotSession(SQLModel, table=True):

@@ -170,6 +170,13 @@ def _dumps(now: datetime, done: Counter) -> None:
         done["dumps"] += collected
 
 
+def _admin_reports(now: datetime, done: Counter) -> None:
+    from services import alerts
+
+    if sent := alerts.renewal_reminders(now) + alerts.weekly_report(now):
+        done["admin_alerts"] += sent
+
+
 STEPS = (
     _expire_no_shows,
     _complete_bookings,
@@ -178,6 +185,7 @@ STEPS = (
     _offer_free_slots,
     _send_reminders,
     _dumps,
+    _admin_reports,
 )
 
 

@@ -8,6 +8,7 @@ import time
 import docker
 import httpx
 import pytest
+from sqlmodel import select
 
 from services import slots
 from services.db import session_scope
@@ -217,6 +218,7 @@ def test_orphans_with_our_labels_are_removed_and_others_left_alone(provider, doc
 
 
 def test_engine_down_marks_rooms_unknown_and_the_app_keeps_working(provider, make_user, docker_engine):
+    make_user("boss", admin=True)
     from services.models import SystemStatus
     from tests.docker_support import restart_dockerd, stop_dockerd
 
@@ -229,6 +231,11 @@ def test_engine_down_marks_rooms_unknown_and_the_app_keeps_working(provider, mak
         board = {c.id: c for g in slots.load_board() for c in g.slots}
         assert board["ppx-1"].room_state == "unknown" and board["ppx-1"].room_label == "Комната недоступна"
         anna = make_user("anna")
+        with session_scope() as session:
+            from services.models import Notification
+
+            kinds = [n.kind for n in session.exec(select(Notification)).all()]
+        assert "docker_down" in kinds  # the admin was alerted
         with pytest.raises(slots.DomainError, match="Комната слота не готова"):
             slots.take_slot(anna.id, "ppx-1")
         assert slots.favourites_of(anna.id) == []  # the rest of the app answers
@@ -249,3 +256,26 @@ def test_container_names_follow_the_slot_and_keep_installations_apart():
 
     assert container_name("ppx-1") == "vdi-taxi-room-ppx-1"
     assert container_name("ppx-1", "staging") == "vdi-taxi-room-ppx-1--staging"
+
+
+def test_the_dump_takes_history_and_downloads_from_the_room_and_clears_them(provider, make_user):
+    from services import dumps
+
+    anna = make_user("anna")
+    work = slots.take_slot(anna.id, "ppx-1")
+    base = work.access_url.split("?")[0]
+    session = _login(work.access_url).json()
+    for i in range(3):
+        httpx.post(
+            f"{base}api/standin/visit",
+            params={"token": session["token"]},
+            json={"url": f"https://example.org/page{i}", "title": f"Страница {i}"},
+        )
+    report = provider.downloads_dir("ppx-1") / "report.pdf"
+    report.write_bytes(b"%PDF-1.4 test")
+    slots.release_slot(anna.id, "ppx-1")
+    view = dumps.dump_view(work.id)
+    assert view is not None and view.status == "ready"
+    assert view.pages == 3 and view.files == 1
+    assert "буфер обмена" in view.missing  # the stand-in has no X clipboard; said, not hidden
+    assert not report.exists()  # the next person does not get Anna's file

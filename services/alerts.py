@@ -1,0 +1,53 @@
+"""Alerts and reports for administrators, through the same outbox as everything else."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from services import bookings, notify
+from services.db import session_scope
+from services.models import Slot, User
+
+
+def alert_admins(kind: str, text: str, dedupe_key: str) -> int:
+    """Queue an alert for every active admin; the dedupe key makes repeats harmless."""
+    with session_scope() as session:
+        admins = session.exec(select(User.id).where(User.is_admin, User.is_active)).all()
+    return sum(notify.enqueue(admin_id, kind, text, f"{dedupe_key}:{admin_id}") for admin_id in admins)
+
+
+def renewal_reminders(now: datetime) -> int:
+    today = bookings.local(now).date()
+    with session_scope() as session:
+        due = session.exec(
+            select(Slot).where(
+                Slot.is_active,
+                Slot.renewal_date.is_not(None),
+                Slot.renewal_date >= today,
+                Slot.renewal_date <= today + timedelta(days=3),
+            )
+        ).all()
+    sent = 0
+    for slot in due:
+        assert slot.renewal_date is not None
+        days = (slot.renewal_date - today).days
+        when = "сегодня" if days == 0 else f"через {days} дн. ({slot.renewal_date:%d.%m})"
+        sent += alert_admins(
+            "renewal",
+            f"💳 Продление подписки {when}\nСлот: {slot.service_name}\nСтоимость: ${slot.monthly_cost:.0f}/мес",
+            f"renewal:{slot.id}:{slot.renewal_date.isoformat()}",
+        )
+    return sent
+
+
+def weekly_report(now: datetime) -> int:
+    """Monday morning (local time), once per week: last week's utilisation."""
+    local = bookings.local(now)
+    if local.weekday() != 0 or local.hour < 9:
+        return 0
+    from services.telegram import _stats_text
+
+    year, week, _ = local.isocalendar()
+    return alert_admins("weekly_report", _stats_text(), f"weekly:{year}-{week}")
