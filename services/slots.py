@@ -482,6 +482,57 @@ def active_sessions_of(user_id: int) -> list[SessionInfo]:
 # ---------------------------------------------------------------- favourites
 
 
+@dataclass(frozen=True)
+class HistoryItem:
+    session_id: int
+    service_name: str
+    when: str
+    duration: str
+    reason: str
+    dump_url: str
+
+
+def history_of(user_id: int, limit: int = 20) -> list[HistoryItem]:
+    """The person's finished sessions, newest first, with their dump links while kept."""
+    from services.models import Dump
+
+    tz = get_settings().tz
+    with session_scope() as session:
+        rows = session.exec(
+            select(SlotSession, Slot, User, Dump)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .join(Dump, Dump.session_id == SlotSession.id, isouter=True)
+            .where(SlotSession.user_id == user_id, SlotSession.ended_at.is_not(None))
+            .order_by(SlotSession.started_at.desc())
+            .limit(limit)
+        ).all()
+    items = []
+    for work, slot, user, dump in rows:
+        info = _info(work, slot, user)
+        url = f"/dumps/{dump.path.rsplit('/', 1)[-1]}" if dump and dump.status == "ready" and dump.path else ""
+        items.append(
+            HistoryItem(
+                info.id,
+                info.service_name,
+                f"{info.started_at.astimezone(tz):%d.%m %H:%M}",
+                info.duration_label,
+                info.end_reason_label,
+                url,
+            )
+        )
+    return items
+
+
+def engine_problem() -> str:
+    """What admins should know about shared dependencies right now ('' when all is well)."""
+    from services.models import SystemStatus
+
+    with session_scope() as session:
+        row = session.get(SystemStatus, "docker")
+    return row.detail if row is not None and row.state != "ok" else ""
+
+
 def favourites_of(user_id: int) -> list[str]:
     with session_scope() as session:
         return list(session.exec(select(Favourite.slot_id).where(Favourite.user_id == user_id)).all())

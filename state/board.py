@@ -16,7 +16,7 @@ from reflex.istate.manager.token import BaseStateToken
 
 from services import auth, db
 from services.settings import get_settings
-from services.slots import CategoryGroup, SlotCard, load_board
+from services.slots import CategoryGroup, SlotCard, engine_problem, load_board
 from state.auth import AuthState
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ def notify_board_changed() -> None:
 class SlotBoard(rx.SharedState):
     groups: list[CategoryGroup] = []
     version: int = -1
+    # Non-empty when the Docker engine is unreachable; shown to admins.
+    engine_problem: str = ""
 
     @rx.var
     def all_slots(self) -> list[SlotCard]:
@@ -89,9 +91,11 @@ async def publish_board(app) -> None:
             if version == last_version:
                 continue
             groups = await asyncio.to_thread(load_board)
+            problem = await asyncio.to_thread(engine_problem)
             async with app.modify_state(BaseStateToken(ident=BOARD_TOKEN, cls=SlotBoard)) as root:
                 board = await root.get_state(SlotBoard)
                 board.groups = groups
+                board.engine_problem = problem
                 board.version = version
             last_version = version
         except asyncio.CancelledError:

@@ -6,7 +6,8 @@ import asyncio
 
 import reflex as rx
 
-from services import telegram
+from services import slots, telegram
+from services.slots import HistoryItem
 from state.auth import AuthState
 from vdi_taxi import routes
 
@@ -19,6 +20,7 @@ class ProfileState(AuthState):
     code: str = ""
     code_expires: str = ""
     waiting: bool = False
+    history: list[HistoryItem] = []
 
     def _refresh(self, user_id: int) -> None:
         link = telegram.link_state(user_id)
@@ -33,6 +35,7 @@ class ProfileState(AuthState):
         if info is None:
             return rx.redirect(routes.LOGIN)
         self._refresh(info.id)
+        self.history = slots.history_of(info.id)
 
     @rx.event
     def new_code(self):

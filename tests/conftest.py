@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from services import clock, db, rooms, settings
+from services import clock, db, dumps, rooms, settings
 from services.seed import DEMO_SLOT_URLS, DEMO_SLOTS
 
 POSTGRES_ADMIN_URL = os.environ.get("VDI_TEST_POSTGRES_URL", "")
@@ -30,6 +30,8 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("VDI_BCRYPT_ROUNDS", "4")
     monkeypatch.setenv("VDI_LOGIN_LOCK_THRESHOLD", "3")
     monkeypatch.setenv("VDI_LOGIN_LOCK_BASE_SECONDS", "30")
+    # After-session work (dump, room reset) runs inline, so no thread outlives its test.
+    monkeypatch.setattr(dumps, "RUN_IN_BACKGROUND", False)
     _reset_caches()
     yield
     clock.freeze(None)
@@ -148,3 +150,9 @@ def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
         c.remove(force=True)
     client.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread for
+    the rest of the session, which the asyncio-based tests (Telegram) cannot share."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))

@@ -25,7 +25,14 @@ get_settings()  # refuse to start on a bad configuration (e.g. default secret in
 
 app = rx.App(
     api_transformer=Starlette(routes=ROUTES),
-    head_components=[rx.script(src="/clock.js"), rx.el.link(rel="stylesheet", href="/app.css")],
+    head_components=[
+        rx.script(src="/clock.js"),
+        rx.script(src="/pwa.js"),
+        rx.el.link(rel="stylesheet", href="/app.css"),
+        rx.el.link(rel="manifest", href="/manifest.json"),
+        rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
+        rx.el.meta(name="theme-color", content="#0b1220"),
+    ],
     html_lang="ru",
     style={"font_family": "Inter, system-ui, sans-serif"},
 )

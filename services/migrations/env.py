@@ -24,6 +24,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        if is_sqlite:
+            # SQLite alters tables by copying them; with foreign keys on, dropping the old
+            # copy of a referenced table (users, slots) fails. Checked again after the run.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction, so the migrations own theirs
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -31,6 +37,12 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if is_sqlite:
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if problems:
+                raise RuntimeError(f"foreign keys broken by the migration: {problems[:5]}")
     engine.dispose()
 
 

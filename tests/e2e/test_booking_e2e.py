@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -59,7 +60,9 @@ def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new
     # The personal .ics feed carries the booking.
     href = page_a.context.new_page()
     href.goto(f"{live_app.url}/calendar")
-    feed = href.locator("[data-testid=ics-link]").get_attribute("href")
+    link = href.locator("[data-testid=ics-link]")
+    expect(link).to_have_attribute("href", re.compile(r"^/calendar/feed/.+\.ics$"))
+    feed = link.get_attribute("href")
     text = httpx.get(live_app.url + feed).text
     assert "BEGIN:VEVENT" in text and "Gemini Ultra — Deep Think" in text
 

@@ -51,3 +51,11 @@ def test_release_sends_the_summary_and_the_zip_to_the_linked_chat(live_app, new_
     downloaded = httpx.get(live_app.url + href)
     assert downloaded.status_code == 200 and downloaded.content == doc.content
     assert httpx.get(live_app.url + href.replace(".zip", "0.zip")).status_code == 404
+
+    # The profile's history lists the session with its dump.
+    page.goto(f"{live_app.url}/profile")
+    row = page.locator("[data-testid=history-row]").first
+    expect(row).to_contain_text("NotebookLM + Drive")
+    expect(row).to_contain_text("Завершено")
+    expect(row.get_by_role("link").first).to_have_attribute("href", href)
+    shot(page, "profile-history")

@@ -8,6 +8,7 @@ from components.common import loading
 from components.layout import protected_page
 from components.slot_card import active_session_banner, favourite_chip, offer_banner, slot_card
 from services.slots import CategoryGroup
+from state.auth import AuthState
 from state.board import SlotBoard
 from state.dashboard import DashboardState
 
@@ -54,6 +55,16 @@ def _group(group: CategoryGroup) -> rx.Component:
 def dashboard_page() -> rx.Component:
     return protected_page(
         rx.vstack(
+            rx.cond(
+                AuthState.is_admin & (SlotBoard.engine_problem != ""),
+                rx.callout(
+                    SlotBoard.engine_problem,
+                    icon="server-crash",
+                    color_scheme="red",
+                    width="100%",
+                    data_testid="engine-problem",
+                ),
+            ),
             rx.foreach(SlotBoard.all_slots, active_session_banner),
             rx.foreach(SlotBoard.all_slots, offer_banner),
             _favourites(),

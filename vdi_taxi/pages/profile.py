@@ -4,6 +4,7 @@ import reflex as rx
 
 from components import theme
 from components.layout import protected_page
+from services.slots import HistoryItem
 from state.profile import ProfileState
 
 
@@ -78,12 +79,58 @@ def _telegram() -> rx.Component:
     )
 
 
+def _history_row(item: HistoryItem) -> rx.Component:
+    return rx.hstack(
+        rx.icon("clock", size=16, color=theme.MUTED),
+        rx.vstack(
+            rx.text(item.service_name, size="2", weight="medium"),
+            rx.text(item.when, " — ", item.duration, " · ", item.reason, size="1", color=theme.MUTED),
+            spacing="0",
+        ),
+        rx.spacer(),
+        rx.cond(
+            item.dump_url != "",
+            rx.link(
+                rx.icon_button(rx.icon("download", size=16), variant="ghost", aria_label="Скачать дамп"),
+                href=item.dump_url,
+                is_external=True,
+            ),
+        ),
+        rx.link(
+            rx.icon_button(rx.icon("chevron-right", size=16), variant="ghost", aria_label="Итоги сессии"),
+            href="/session-end/" + item.session_id.to_string(),
+        ),
+        align="center",
+        width="100%",
+        padding_y="0.4em",
+        border_bottom=f"1px solid {theme.CARD_BORDER}",
+        data_testid="history-row",
+    )
+
+
+def _history() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon("history", size=18), rx.heading("История сессий", size="4"), align="center", spacing="2"),
+        rx.cond(
+            ProfileState.history.length() > 0,
+            rx.vstack(rx.foreach(ProfileState.history, _history_row), width="100%", spacing="0"),
+            rx.text("Нет завершённых сессий", color=theme.MUTED, size="2"),
+        ),
+        padding="1.25em",
+        style=theme.card_style,
+        width="100%",
+        max_width="560px",
+        spacing="3",
+    )
+
+
 def profile_page() -> rx.Component:
     return protected_page(
         rx.vstack(
             rx.heading("Профиль", size="6"),
             rx.text(ProfileState.user_name, " · ", ProfileState.username, color=theme.MUTED),
             _telegram(),
+            _history(),
             spacing="4",
         )
     )

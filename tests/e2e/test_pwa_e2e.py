@@ -1,0 +1,31 @@
+"""The portal installs as an app and shows an offline page without network."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login, shot
+
+
+def test_chromium_reports_the_app_installable_and_offline_page_works(live_app, new_context, account):
+    anna = account("Анна")
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, live_app.url, anna)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+
+    cdp = ctx.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/manifest.json") and not manifest.get("errors")
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+
+    # Live data is never served from the cache: the API answers from the network only.
+    assert page.evaluate("fetch('/api/health').then(r => r.ok)")
+
+    ctx.set_offline(True)
+    page.goto(f"{live_app.url}/calendar")
+    expect(page.locator("#offline-title")).to_have_text("Нет соединения")
+    shot(page, "offline")
+    ctx.set_offline(False)
+    page.goto(f"{live_app.url}/")
+    expect(page.locator("[data-testid=slot-card]")).to_have_count(10)
