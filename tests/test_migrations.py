@@ -30,12 +30,24 @@ def test_upgrading_a_database_with_data_keeps_the_data(database):
     command.downgrade(cfg, "0003")
     db.dispose_engines()
     with db.get_engine().begin() as conn:
-        conn.execute(text("INSERT INTO users (username, name, password_hash, is_admin, is_active, onboarded,"
-                          " created_at) VALUES ('a', 'A', 'x', true, true, true, '2026-01-01')"))
-        conn.execute(text("INSERT INTO slots (id, service_name, category, category_accent, monthly_cost, is_active,"
-                          " sort_order) VALUES ('s1', 'S', 'C', '#fff', 1, true, 0)"))
-        conn.execute(text("INSERT INTO sessions (slot_id, user_id, seat, via_template, started_at, extended)"
-                          " SELECT 's1', id, 1, false, '2026-01-01', false FROM users"))
+        conn.execute(
+            text(
+                "INSERT INTO users (username, name, password_hash, is_admin, is_active, onboarded,"
+                " created_at) VALUES ('a', 'A', 'x', true, true, true, '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO slots (id, service_name, category, category_accent, monthly_cost, is_active,"
+                " sort_order) VALUES ('s1', 'S', 'C', '#fff', 1, true, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sessions (slot_id, user_id, seat, via_template, started_at, extended)"
+                " SELECT 's1', id, 1, false, '2026-01-01', false FROM users"
+            )
+        )
         conn.execute(text("INSERT INTO favourites SELECT id, 's1' FROM users"))
     db.dispose_engines()
     command.upgrade(cfg, "head")

@@ -5,11 +5,19 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, shot
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 
 
-def test_chromium_reports_the_app_installable_and_offline_page_works(live_app, new_context, account):
+def test_chromium_reports_the_app_installable_and_offline_page_works(live_app, browser, account, tmp_path):
     anna = account("Анна")
-    ctx = new_context()
+    # Installability is only judged outside incognito: a persistent profile, like a real browser.
+    ctx = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        args=[a for a in CHROMIUM_ARGS if a != "--headless"],
+        headless=True,
+        locale="ru-RU",
+    )
     page = ctx.new_page()
     login(page, live_app.url, anna)
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
@@ -29,3 +37,4 @@ def test_chromium_reports_the_app_installable_and_offline_page_works(live_app, n
     ctx.set_offline(False)
     page.goto(f"{live_app.url}/")
     expect(page.locator("[data-testid=slot-card]")).to_have_count(10)
+    ctx.close()
