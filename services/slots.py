@@ -288,8 +288,7 @@ def take_slot(
 
 def session_deadline(session: Session, slot: Slot, user_id: int, now: datetime) -> datetime:
     """When a session started now must end: the length limit, or someone else's booking if sooner."""
-    limit = slot.max_session_minutes or get_settings().booking.session_max_minutes
-    deadline = now + timedelta(minutes=limit)
+    deadline = now + _session_length(slot)
     upcoming = bookings.next_booking(session, slot.id, now, exclude_user=user_id)
     if upcoming is not None and upcoming.starts_at < deadline:
         deadline = upcoming.starts_at
@@ -359,24 +358,33 @@ def end_session(
     return True
 
 
+def _my_running(session: Session, user_id: int, slot_id: str) -> SlotSession:
+    work = session.exec(
+        select(SlotSession).where(
+            SlotSession.slot_id == slot_id, SlotSession.user_id == user_id, SlotSession.ended_at.is_(None)
+        )
+    ).first()
+    if work is None:
+        raise NotFound("Нет активной сессии для этого слота")
+    return work
+
+
+def _session_length(slot: Slot) -> timedelta:
+    return timedelta(minutes=slot.max_session_minutes or get_settings().booking.session_max_minutes)
+
+
 def extend_session(user_id: int, slot_id: str) -> SessionInfo:
     """One extension by the default length, if nobody waits and no booking is in the way."""
     slot_id = validate_slot_id(slot_id)
     with session_scope() as session:
-        work = session.exec(
-            select(SlotSession).where(
-                SlotSession.slot_id == slot_id, SlotSession.user_id == user_id, SlotSession.ended_at.is_(None)
-            )
-        ).first()
-        if work is None:
-            raise NotFound("Нет активной сессии для этого слота")
+        work = _my_running(session, user_id, slot_id)
         if work.extended:
             raise DomainError("Сессию можно продлить только один раз")
         if queue.has_waiting(session, slot_id):
             raise DomainError("Продлить нельзя: слот ждут в очереди")
         slot = session.get(Slot, slot_id)
         assert slot is not None and work.deadline_at is not None
-        length = timedelta(minutes=slot.max_session_minutes or get_settings().booking.session_max_minutes)
+        length = _session_length(slot)
         upcoming = bookings.next_booking(session, slot_id, clock.now(), exclude_user=user_id)
         new_deadline = work.deadline_at + length
         if upcoming is not None and upcoming.starts_at <= work.deadline_at:
@@ -399,14 +407,7 @@ def extend_session(user_id: int, slot_id: str) -> SessionInfo:
 def release_slot(user_id: int, slot_id: str) -> SessionInfo:
     slot_id = validate_slot_id(slot_id)
     with session_scope() as session:
-        work = session.exec(
-            select(SlotSession).where(
-                SlotSession.slot_id == slot_id, SlotSession.user_id == user_id, SlotSession.ended_at.is_(None)
-            )
-        ).first()
-        if work is None:
-            raise NotFound("Нет активной сессии для этого слота")
-        session_id = work.id
+        session_id = _my_running(session, user_id, slot_id).id
     assert session_id is not None
     end_session(session_id, "manual", ended_by=user_id)
     return get_session(session_id)
