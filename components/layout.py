@@ -36,7 +36,19 @@ def header() -> rx.Component:
         ),
         rx.cond(
             AuthState.is_admin,
-            rx.badge("админ", color_scheme="amber", variant="soft"),
+            rx.tooltip(
+                rx.link(
+                    rx.icon_button(
+                        rx.icon("settings", size=18),
+                        variant="ghost",
+                        color_scheme="amber",
+                        size="3",
+                        aria_label="Админ-панель",
+                    ),
+                    href=routes.ADMIN,
+                ),
+                content="Админ-панель",
+            ),
         ),
         rx.tooltip(
             rx.icon_button(

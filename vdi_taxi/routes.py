@@ -7,6 +7,7 @@ SESSION = "/session/[slot]"
 SESSION_END = "/session-end/[session_id]"
 CALENDAR = "/calendar"
 PROFILE = "/profile"
+ADMIN = "/admin"
 
 
 def session_page(slot_id: str) -> str:

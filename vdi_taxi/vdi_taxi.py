@@ -4,6 +4,7 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from services.settings import get_settings
+from state.admin import AdminState
 from state.auth import AuthState
 from state.board import SlotBoard, publish_board
 from state.booking import BookingState
@@ -15,6 +16,7 @@ from state.session import SessionEndState, SessionPageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
 from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler, run_telegram
+from vdi_taxi.pages.admin import admin_page
 from vdi_taxi.pages.calendar import calendar_page
 from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
@@ -72,4 +74,10 @@ app.add_page(
     route=routes.PROFILE,
     title="Профиль — VDI Такси",
     on_load=[AuthState.guard, ProfileState.load],
+)
+app.add_page(
+    admin_page,
+    route=routes.ADMIN,
+    title="Админ-панель — VDI Такси",
+    on_load=[AuthState.guard, AdminState.load],
 )

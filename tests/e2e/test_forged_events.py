@@ -33,3 +33,24 @@ def test_events_without_a_valid_login_change_nothing(live_app, account):
         client.close()
     board = {c.id: c for g in slots.load_board() for c in g.slots}
     assert not board["ppx-3"].busy
+
+
+def test_forged_admin_panel_events_from_a_regular_user_change_nothing(live_app, account):
+    from services import auth as auth_service
+    from state.admin import AdminState
+
+    victim, mallory = account("Жертва"), account("Мэллори")
+    victim_token = auth_service.login(victim.username, victim.password).token
+    client = RawClient(live_app.url)
+    try:
+        client.log_in(auth_service.login(mallory.username, mallory.password).token)
+        name = AdminState.get_full_name()
+        client.send(f"{name}.set_active", {"username": victim.username, "active": False})
+        client.send(f"{name}.set_admin", {"username": mallory.username, "value": True})
+        client.send(f"{name}.reset_2fa", {"username": victim.username})
+        client.send(f"{name}.force_release", {"slot_id": "ppx-1"})
+        client.wait_for("Только для администраторов")
+    finally:
+        client.close()
+    assert auth_service.resolve_token(victim_token) is not None  # not deactivated
+    assert auth_service.login(mallory.username, mallory.password).user.is_admin is False

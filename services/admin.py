@@ -1,0 +1,236 @@
+"""What the admin pages show and do. Every function checks the caller is an active admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_
+from sqlmodel import select
+
+from services import audit, auth, bookings, clock, users
+from services.db import session_scope
+from services.errors import Forbidden
+from services.models import AuditEvent, Lease, Notification, Room, Slot, SlotSession, SystemStatus, User
+
+
+def require_admin(actor_id: int) -> User:
+    with session_scope() as session:
+        actor = session.get(User, actor_id)
+    if actor is None or not actor.is_active or not actor.is_admin:
+        raise Forbidden("Только для администраторов")
+    return actor
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    slot_id: str
+    service_name: str
+    state: str
+    detail: str
+    occupant: str
+    since: str
+    restarts: int
+
+
+@dataclass(frozen=True)
+class Health:
+    docker: str
+    scheduler: str
+    outbox_pending: int
+    outbox_failed: int
+    rooms: list[RoomRow]
+
+
+def health(actor_id: int) -> Health:
+    require_admin(actor_id)
+    now = clock.now()
+    with session_scope() as session:
+        docker = session.get(SystemStatus, "docker")
+        lease = session.get(Lease, "scheduler")
+        pending = session.exec(
+            select(func.count()).select_from(Notification).where(Notification.status.in_(["pending", "sending"]))
+        ).one()
+        failed = session.exec(
+            select(func.count()).select_from(Notification).where(Notification.status == "failed")
+        ).one()
+        slots = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        rooms = {r.slot_id: r for r in session.exec(select(Room)).all()}
+        running = {
+            w.slot_id: (w, u)
+            for w, u in session.exec(
+                select(SlotSession, User)
+                .join(User, User.id == SlotSession.user_id)
+                .where(SlotSession.ended_at.is_(None))
+            ).all()
+        }
+    rows = []
+    for slot in slots:
+        room = rooms.get(slot.id)
+        work_user = running.get(slot.id)
+        rows.append(
+            RoomRow(
+                slot.id,
+                slot.service_name,
+                room.state if room else "demo",
+                room.detail if room else "Демо-комната (без Docker)",
+                work_user[1].name if work_user else "",
+                f"с {bookings.hhmm(work_user[0].started_at)}" if work_user else "",
+                room.restarts if room else 0,
+            )
+        )
+    docker_label = (
+        "не используется (демо-комнаты)"
+        if docker is None
+        else ("работает" if docker.state == "ok" else docker.detail or "недоступен")
+    )
+    scheduler_label = (
+        f"работает ({lease.holder})"
+        if lease and lease.expires_at > now
+        else "не отвечает — проверьте процесс приложения"
+    )
+    return Health(docker_label, scheduler_label, int(pending), int(failed), rows)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    name: str
+    is_admin: bool
+    is_active: bool
+    has_2fa: bool
+    telegram: str
+    sessions_week: int
+    hours_week: str
+
+
+def user_rows(actor_id: int) -> list[UserRow]:
+    require_admin(actor_id)
+    since = clock.now() - timedelta(days=7)
+    now = clock.now()
+    with session_scope() as session:
+        people = session.exec(select(User).order_by(User.username)).all()
+        recent = session.exec(
+            select(SlotSession).where(or_(SlotSession.ended_at.is_(None), SlotSession.ended_at > since))
+        ).all()
+    per_user: dict[int, list[SlotSession]] = {}
+    for w in recent:
+        per_user.setdefault(w.user_id, []).append(w)
+    rows = []
+    for u in people:
+        assert u.id is not None
+        works = per_user.get(u.id, [])
+        hours = sum(((w.ended_at or now) - max(w.started_at, since)).total_seconds() for w in works) / 3600
+        tg = "ошибка" if u.telegram_error else ("привязан" if u.telegram_chat_id else "—")
+        rows.append(
+            UserRow(
+                u.username,
+                u.name,
+                u.is_admin,
+                u.is_active,
+                u.totp_secret_enc is not None,
+                tg,
+                len(works),
+                f"{hours:.1f}",
+            )
+        )
+    return rows
+
+
+def set_user_active(actor_id: int, username: str, active: bool) -> None:
+    actor = require_admin(actor_id)
+    if actor.username == username and not active:
+        raise Forbidden("Нельзя отключить самого себя")
+    users.set_active(username, active, actor_id=actor_id)
+
+
+def reset_user_2fa(actor_id: int, username: str) -> None:
+    require_admin(actor_id)
+    users.reset_2fa(username, actor_id=actor_id)
+
+
+def set_user_admin(actor_id: int, username: str, is_admin: bool) -> None:
+    actor = require_admin(actor_id)
+    if actor.username == username and not is_admin:
+        raise Forbidden("Нельзя снять права администратора с самого себя")
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == users.normalise_username(username))).first()
+        if user is None:
+            raise Forbidden("Пользователь не найден")
+        user.is_admin = is_admin
+        session.add(user)
+        assert user.id is not None
+        if is_admin:
+            auth.revoke_user_tokens(session, user.id)  # next login goes through 2FA enrolment
+        audit.record(
+            session, "admin_granted" if is_admin else "admin_revoked", actor_id=actor_id, subject=user.username
+        )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: str
+    kind: str
+    actor: str
+    subject: str
+    detail: str
+    client_ip: str
+
+
+def audit_rows(actor_id: int, kind: str = "", limit: int = 200) -> list[AuditRow]:
+    require_admin(actor_id)
+    tz = bookings.get_settings().tz
+    with session_scope() as session:
+        query = select(AuditEvent, User.username).join(User, User.id == AuditEvent.actor_id, isouter=True)
+        if kind:
+            query = query.where(AuditEvent.kind == kind[:40])
+        rows = session.exec(query.order_by(AuditEvent.id.desc()).limit(limit)).all()
+    return [
+        AuditRow(f"{e.at.astimezone(tz):%d.%m %H:%M:%S}", e.kind, name or "—", e.subject, e.detail, e.client_ip)
+        for e, name in rows
+    ]
+
+
+def audit_kinds(actor_id: int) -> list[str]:
+    require_admin(actor_id)
+    with session_scope() as session:
+        return sorted(session.exec(select(AuditEvent.kind).distinct()).all())
+
+
+ROOM_ACTIONS = {"restart": "перезапущена", "recreate": "пересоздана", "kick": "все отключены"}
+
+
+def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -> str:
+    """Restart, recreate or kick everyone out of a slot's room; returns what happened, in Russian."""
+    from services.rooms import RoomUnavailable, get_room_provider
+    from services.slots import validate_slot_id
+
+    require_admin(actor_id)
+    slot_id = validate_slot_id(slot_id)
+    if action not in ROOM_ACTIONS:
+        raise Forbidden("Неизвестное действие")
+    provider = get_room_provider()
+    if not hasattr(provider, action):
+        return "Демо-комната: у неё нет контейнера, действие не нужно"
+    try:
+        result = getattr(provider, action)(slot_id)
+    except RoomUnavailable as exc:
+        return f"Не удалось: {exc}"
+    with session_scope() as session:
+        audit.record(session, f"room_{action}", actor_id=actor_id, subject=slot_id, client_ip=client_ip)
+    state = getattr(result, "state", None)
+    return f"Комната {slot_id}: {ROOM_ACTIONS[action]}" + (f" (состояние: {state})" if state else "")
+
+
+def room_screenshot(actor_id: int, slot_id: str) -> bytes | None:
+    from services.rooms import RoomUnavailable, get_room_provider
+    from services.slots import validate_slot_id
+
+    require_admin(actor_id)
+    provider = get_room_provider()
+    if not hasattr(provider, "screenshot"):
+        return None
+    try:
+        return provider.screenshot(validate_slot_id(slot_id))
+    except RoomUnavailable:
+        return None

@@ -1,0 +1,140 @@
+"""Admin pages. Every handler checks, on the server, that the caller is an admin."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import reflex as rx
+
+from services import admin, slots
+from services.admin import AuditRow, RoomRow, UserRow
+from services.errors import DomainError
+from state.auth import AuthState
+from state.board import notify_board_changed
+from vdi_taxi import routes
+
+REFUSED = "Только для администраторов"
+
+
+class AdminState(AuthState):
+    docker: str = ""
+    scheduler: str = ""
+    outbox_pending: int = 0
+    outbox_failed: int = 0
+    rooms: list[RoomRow] = []
+    people: list[UserRow] = []
+    audit: list[AuditRow] = []
+    audit_kinds: list[str] = []
+    audit_filter: str = ""
+    screenshot_slot: str = ""
+    screenshot_src: str = ""
+    busy: str = ""
+
+    def _reload(self, admin_id: int) -> None:
+        h = admin.health(admin_id)
+        self.docker, self.scheduler = h.docker, h.scheduler
+        self.outbox_pending, self.outbox_failed, self.rooms = h.outbox_pending, h.outbox_failed, h.rooms
+        self.people = admin.user_rows(admin_id)
+        self.audit = admin.audit_rows(admin_id, self.audit_filter)
+        self.audit_kinds = ["все", *admin.audit_kinds(admin_id)]
+
+    @rx.event
+    def load(self):
+        info = self._current_admin()
+        if info is None:
+            return rx.redirect(routes.DASHBOARD)
+        self._reload(info.id)
+
+    @rx.event
+    def refresh(self):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        self._reload(info.id)
+
+    @rx.event
+    def set_audit_filter(self, kind: str):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        self.audit_filter = "" if kind == "все" else str(kind)[:40]
+        self.audit = admin.audit_rows(info.id, self.audit_filter)
+
+    @rx.event
+    async def room_action(self, slot_id: str, action: str):
+        info = self._current_admin()
+        if info is None:
+            yield rx.toast.error(REFUSED)
+            return
+        self.busy = f"{slot_id}:{action}"
+        yield
+        try:
+            message = await asyncio.to_thread(admin.room_action, info.id, str(slot_id), str(action), self._client_ip())
+        except DomainError as exc:
+            message = exc.message
+        self.busy = ""
+        self._reload(info.id)
+        notify_board_changed()
+        yield rx.toast(message)
+
+    @rx.event
+    def force_release(self, slot_id: str):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            ended = slots.force_release(info.id, str(slot_id), self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload(info.id)
+        notify_board_changed()
+        return rx.toast.success("Слот освобождён", description=f"{ended.service_name}: сессия {ended.user_name}")
+
+    @rx.event
+    async def screenshot(self, slot_id: str):
+        info = self._current_admin()
+        if info is None:
+            yield rx.toast.error(REFUSED)
+            return
+        image = await asyncio.to_thread(admin.room_screenshot, info.id, str(slot_id))
+        if image is None:
+            yield rx.toast.error("Скриншот недоступен", description="Демо-комната или комната не отвечает")
+            return
+        self.screenshot_slot = str(slot_id)
+        self.screenshot_src = "data:image/jpeg;base64," + base64.b64encode(image).decode()
+
+    @rx.event
+    def close_screenshot(self, _open: bool = False):
+        self.screenshot_src = ""
+
+    @rx.event
+    def set_active(self, username: str, active: bool):
+        return self._user_change(
+            lambda admin_id: admin.set_user_active(admin_id, str(username), bool(active)),
+            "Пользователь включён" if active else "Пользователь отключён, его входы отозваны",
+        )
+
+    @rx.event
+    def reset_2fa(self, username: str):
+        return self._user_change(
+            lambda admin_id: admin.reset_user_2fa(admin_id, str(username)),
+            "2FA сброшена: пользователь подключит её при следующем входе",
+        )
+
+    @rx.event
+    def set_admin(self, username: str, value: bool):
+        return self._user_change(
+            lambda admin_id: admin.set_user_admin(admin_id, str(username), bool(value)), "Права обновлены"
+        )
+
+    def _user_change(self, change, message: str):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            change(info.id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload(info.id)
+        return rx.toast.success(message)
