@@ -106,6 +106,9 @@ class Slot(SQLModel, table=True):
     max_session_minutes: int | None = None
     # When the subscription renews: admins are reminded three days ahead.
     renewal_date: date | None = None
+    # The subscription's own login, Fernet-encrypted; shown to admins on demand only.
+    login_enc: str | None = Field(default=None, max_length=600)
+    password_enc: str | None = Field(default=None, max_length=600)
 
 
 class SlotSession(SQLModel, table=True):

@@ -8,7 +8,7 @@ import base64
 import reflex as rx
 
 from services import admin, slots
-from services.admin import AuditRow, RoomRow, UserRow
+from services.admin import AuditRow, RoomRow, SlotRow, UserRow
 from services.errors import DomainError
 from state.auth import AuthState
 from state.board import notify_board_changed
@@ -30,6 +30,16 @@ class AdminState(AuthState):
     screenshot_slot: str = ""
     screenshot_src: str = ""
     busy: str = ""
+    services: list[SlotRow] = []
+    form_open: bool = False
+    form_creating: bool = False
+    form: dict[str, str] = {}
+    form_error: str = ""
+    creds_slot: str = ""
+    creds_login: str = ""
+    creds_password: str = ""
+    confirm_disable_slot: str = ""
+    confirm_disable_text: str = ""
 
     def _reload(self, admin_id: int) -> None:
         h = admin.health(admin_id)
@@ -38,6 +48,109 @@ class AdminState(AuthState):
         self.people = admin.user_rows(admin_id)
         self.audit = admin.audit_rows(admin_id, self.audit_filter)
         self.audit_kinds = ["все", *admin.audit_kinds(admin_id)]
+        self.services = admin.slot_rows(admin_id)
+
+    # ------------------------------------------------------------ services tab
+
+    @rx.event
+    def new_service(self):
+        if self._current_admin() is None:
+            return rx.toast.error(REFUSED)
+        self.form = {"category_accent": "#3b82f6", "monthly_cost": "0"}
+        self.form_creating, self.form_error, self.form_open = True, "", True
+
+    @rx.event
+    def edit_service(self, slot_id: str):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        row = next((r for r in admin.slot_rows(info.id) if r.id == str(slot_id)), None)
+        if row is None:
+            return rx.toast.error("Слот не найден")
+        self.form = {
+            "id": row.id,
+            "service_name": row.service_name,
+            "tier": row.tier,
+            "category": row.category,
+            "category_accent": row.accent,
+            "monthly_cost": f"{row.monthly_cost:g}",
+            "url": row.url,
+            "renewal_date": row.renewal,
+            "max_session_minutes": str(row.max_minutes or ""),
+        }
+        self.form_creating, self.form_error, self.form_open = False, "", True
+
+    @rx.event
+    def set_form_open(self, value: bool):
+        self.form_open = bool(value)
+
+    @rx.event
+    def save_service(self, form: dict):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        data = {k: str(v)[:500] for k, v in dict(form).items()}
+        if not self.form_creating:
+            data["id"] = self.form.get("id", "")
+        try:
+            row = admin.save_slot(info.id, data, creating=self.form_creating, client_ip=self._client_ip())
+        except DomainError as exc:
+            self.form_error = exc.message
+            return None
+        self.form_open = False
+        self._reload(info.id)
+        notify_board_changed()
+        return rx.toast.success("Сервис добавлен" if self.form_creating else "Сохранено", description=row.service_name)
+
+    @rx.event
+    def show_credentials(self, slot_id: str):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            self.creds_login, self.creds_password = admin.reveal_credentials(info.id, str(slot_id), self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.creds_slot = str(slot_id)
+        return None
+
+    @rx.event
+    def hide_credentials(self, _open: bool = False):
+        self.creds_slot, self.creds_login, self.creds_password = "", "", ""
+
+    @rx.event
+    def toggle_service(self, slot_id: str, active: bool):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            admin.set_slot_active(info.id, str(slot_id), bool(active), client_ip=self._client_ip())
+        except admin.SlotBusy as exc:
+            self.confirm_disable_slot, self.confirm_disable_text = str(slot_id), exc.message
+            return None
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload(info.id)
+        notify_board_changed()
+        return None
+
+    @rx.event
+    def confirm_disable(self):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        slot_id, self.confirm_disable_slot = self.confirm_disable_slot, ""
+        try:
+            admin.set_slot_active(info.id, slot_id, False, end_running=True, client_ip=self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload(info.id)
+        notify_board_changed()
+        return rx.toast.success("Сессия завершена, слот отключён")
+
+    @rx.event
+    def cancel_disable(self, _open: bool = False):
+        self.confirm_disable_slot = ""
 
     @rx.event
     def load(self):

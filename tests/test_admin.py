@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from services import admin, auth, slots
 from services.db import session_scope
-from services.errors import Forbidden
+from services.errors import Conflict, DomainError, Forbidden
 from services.models import AuditEvent
 
 
@@ -21,6 +21,10 @@ def test_every_admin_operation_refuses_a_regular_user(make_user, demo_slots):
         lambda: admin.set_user_admin(anna.id, "anna", True),
         lambda: admin.room_action(anna.id, "ppx-1", "restart"),
         lambda: admin.room_screenshot(anna.id, "ppx-1"),
+        lambda: admin.slot_rows(anna.id),
+        lambda: admin.save_slot(anna.id, {"id": "x-1", "service_name": "X"}, creating=True),
+        lambda: admin.reveal_credentials(anna.id, "ppx-1"),
+        lambda: admin.set_slot_active(anna.id, "ppx-1", False),
     ]
     for call in calls:
         with pytest.raises(Forbidden):
@@ -46,3 +50,69 @@ def test_admin_sees_rooms_users_and_can_deactivate_with_an_audit_entry(make_user
         kinds = {e.kind for e in session.exec(select(AuditEvent)).all()}
     assert "user_deactivated" in kinds
     assert [a.kind for a in admin.audit_rows(boss.id, "user_deactivated")] == ["user_deactivated"]
+
+
+def _form(**overrides) -> dict:
+    base = {
+        "id": "cl-1",
+        "service_name": "Claude Max",
+        "tier": "Max",
+        "category": "Reasoning",
+        "category_accent": "#8b5cf6",
+        "monthly_cost": "200",
+        "url": "https://claude.ai/",
+        "login": "team@example.com",
+        "password": "s3cret-subscription-pass",
+        "renewal_date": "",
+        "max_session_minutes": "120",
+    }
+    return {**base, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"service_name": ""}, "Введите название"),
+        ({"url": "ftp://x"}, "URL должен начинаться с http:// или https://"),
+        ({"monthly_cost": "много"}, "Введите стоимость"),
+        ({"id": "Bad ID!"}, "Введите ID слота"),
+        ({"category_accent": "blue"}, "Цвет категории"),
+        ({"max_session_minutes": "2"}, "от 5 до 1440"),
+        ({"renewal_date": "31.12.2026"}, "Дата продления"),
+    ],
+)
+def test_slot_form_validation_speaks_russian(make_user, demo_slots, overrides, message):
+    boss = make_user("boss", admin=True)
+    with pytest.raises(DomainError, match=message):
+        admin.save_slot(boss.id, _form(**overrides), creating=True)
+
+
+def test_subscription_credentials_are_encrypted_at_rest_and_viewing_is_audited(make_user, demo_slots):
+    from services.settings import get_settings
+
+    boss = make_user("boss", admin=True)
+    row = admin.save_slot(boss.id, _form(), creating=True)
+    assert row.category == "REASONING"  # joins the existing group instead of making a new one
+    assert row.has_credentials and row.max_minutes == 120
+    db_file = get_settings().data_dir / "vdi_taxi.db"
+    raw = b"".join(p.read_bytes() for p in db_file.parent.glob("vdi_taxi.db*"))
+    assert b"s3cret-subscription-pass" not in raw and b"team@example.com" not in raw
+    assert admin.reveal_credentials(boss.id, "cl-1") == ("team@example.com", "s3cret-subscription-pass")
+    with session_scope() as session:
+        assert session.exec(select(AuditEvent).where(AuditEvent.kind == "credentials_viewed")).first()
+    with pytest.raises(Conflict, match="Слот с ID 'cl-1' уже существует"):
+        admin.save_slot(boss.id, _form(), creating=True)
+    # Editing with blank credentials keeps them.
+    admin.save_slot(boss.id, _form(login="", password="", service_name="Claude Max Team"), creating=False)
+    assert admin.reveal_credentials(boss.id, "cl-1")[1] == "s3cret-subscription-pass"
+
+
+def test_disabling_a_slot_in_use_asks_first_then_ends_the_session(make_user, demo_slots):
+    boss, anna = make_user("boss", admin=True), make_user("anna")
+    work = slots.take_slot(anna.id, "nbp")
+    with pytest.raises(admin.SlotBusy, match="В слоте идёт сессия: Anna"):
+        admin.set_slot_active(boss.id, "nbp", False)
+    assert slots.get_session(work.id).ended_at is None
+    admin.set_slot_active(boss.id, "nbp", False, end_running=True)
+    assert slots.get_session(work.id).end_reason == "admin_force"
+    assert "nbp" not in {c.id for g in slots.load_board() for c in g.slots}

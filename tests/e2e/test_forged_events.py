@@ -49,8 +49,15 @@ def test_forged_admin_panel_events_from_a_regular_user_change_nothing(live_app, 
         client.send(f"{name}.set_admin", {"username": mallory.username, "value": True})
         client.send(f"{name}.reset_2fa", {"username": victim.username})
         client.send(f"{name}.force_release", {"slot_id": "ppx-1"})
+        client.send(
+            f"{name}.save_service",
+            {"form": {"id": "evil-1", "service_name": "Evil", "category": "X", "monthly_cost": "1"}},
+        )
+        client.send(f"{name}.toggle_service", {"slot_id": "ppx-2", "active": False})
         client.wait_for("Только для администраторов")
     finally:
         client.close()
     assert auth_service.resolve_token(victim_token) is not None  # not deactivated
     assert auth_service.login(mallory.username, mallory.password).user.is_admin is False
+    board = {c.id for g in slots.load_board() for c in g.slots}
+    assert "evil-1" not in board and "ppx-2" in board

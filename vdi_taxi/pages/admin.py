@@ -4,7 +4,7 @@ import reflex as rx
 
 from components import theme
 from components.layout import protected_page
-from services.admin import AuditRow, RoomRow, UserRow
+from services.admin import AuditRow, RoomRow, SlotRow, UserRow
 from state.admin import AdminState
 
 
@@ -142,6 +142,181 @@ def _health() -> rx.Component:
     )
 
 
+def _service_row(row: SlotRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.service_name, weight="medium"), rx.text(row.id, size="1", color=theme.MUTED)),
+        rx.table.cell(rx.cond(row.tier != "", row.tier, "—")),
+        rx.table.cell("$", row.monthly_cost),
+        rx.table.cell(rx.badge(row.category, style={"background": row.accent, "color": "white"})),
+        rx.table.cell(rx.cond(row.renewal != "", row.renewal, "—")),
+        rx.table.cell(
+            rx.hstack(
+                rx.switch(
+                    checked=row.is_active,
+                    on_change=lambda v: AdminState.toggle_service(row.id, v),
+                    aria_label="Активен",
+                ),
+                rx.text(rx.cond(row.is_active, "Вкл", "Выкл"), size="2"),
+                align="center",
+            )
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("✎ Редактировать", size="1", variant="soft", on_click=AdminState.edit_service(row.id)),
+                rx.cond(
+                    row.has_credentials,
+                    rx.button(
+                        "Доступы",
+                        size="1",
+                        variant="soft",
+                        color_scheme="amber",
+                        on_click=AdminState.show_credentials(row.id),
+                    ),
+                ),
+                spacing="2",
+            )
+        ),
+        data_testid="service-row",
+    )
+
+
+def _field(label: str, name: str, placeholder: str = "", type_: str = "text", **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(
+            name=name,
+            placeholder=placeholder,
+            type=type_,
+            default_value=AdminState.form.get(name, ""),
+            width="100%",
+            **props,
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _service_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(AdminState.form_creating, "Добавить сервис", "Редактировать сервис")),
+            rx.form(
+                rx.vstack(
+                    rx.cond(
+                        AdminState.form_error != "",
+                        rx.callout(
+                            AdminState.form_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"
+                        ),
+                    ),
+                    rx.cond(AdminState.form_creating, _field("ID слота", "id", "ppx-4")),
+                    _field("Название", "service_name", "Perplexity Max #4"),
+                    rx.hstack(
+                        _field("Тариф", "tier", "Max / Pro / Ultra"),
+                        _field("$/мес", "monthly_cost", "200"),
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        _field("Категория", "category", "РЕСЕРЧ"),
+                        _field("Цвет", "category_accent", "#3b82f6"),
+                        width="100%",
+                    ),
+                    _field("URL", "url", "https://..."),
+                    rx.hstack(
+                        _field("Продление", "renewal_date", "", "date"),
+                        _field("Макс. сессия, мин", "max_session_minutes", "180"),
+                        width="100%",
+                    ),
+                    rx.hstack(
+                        _field("Логин подписки", "login", "не меняется, если пусто", autocomplete="off"),
+                        _field(
+                            "Пароль подписки",
+                            "password",
+                            "не меняется, если пусто",
+                            "password",
+                            autocomplete="new-password",
+                        ),
+                        width="100%",
+                    ),
+                    rx.text(
+                        "Логин и пароль хранятся зашифрованными и видны только администраторам по запросу.",
+                        size="1",
+                        color=theme.MUTED,
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
+                        rx.button("Сохранить", type="submit"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=AdminState.save_service,
+                reset_on_submit=False,
+            ),
+            max_width="560px",
+        ),
+        open=AdminState.form_open,
+        on_open_change=AdminState.set_form_open,
+    )
+
+
+def _services() -> rx.Component:
+    return rx.vstack(
+        rx.button("+ Добавить сервис", on_click=AdminState.new_service),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *(
+                        rx.table.column_header_cell(h)
+                        for h in ("Сервис", "Тариф", "$/мес", "Категория", "Продление", "Статус", "Действия")
+                    )
+                )
+            ),
+            rx.table.body(rx.foreach(AdminState.services, _service_row)),
+            width="100%",
+        ),
+        _service_dialog(),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Доступы: ", AdminState.creds_slot),
+                rx.vstack(
+                    rx.text("Логин"),
+                    rx.code(AdminState.creds_login, data_testid="creds-login"),
+                    rx.text("Пароль"),
+                    rx.code(AdminState.creds_password, data_testid="creds-password"),
+                    rx.text("Просмотр записан в журнал.", size="1", color=theme.MUTED),
+                    spacing="2",
+                ),
+            ),
+            open=AdminState.creds_slot != "",
+            on_open_change=AdminState.hide_credentials,
+        ),
+        rx.alert_dialog.root(
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Отключить слот?"),
+                rx.alert_dialog.description(AdminState.confirm_disable_text),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Оставить включённым", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.action(
+                        rx.button(
+                            "Завершить сессию и отключить", color_scheme="red", on_click=AdminState.confirm_disable
+                        )
+                    ),
+                    justify="end",
+                    spacing="3",
+                    margin_top="1em",
+                ),
+            ),
+            open=AdminState.confirm_disable_slot != "",
+            on_open_change=AdminState.cancel_disable,
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
 def _user_row(u: UserRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(u.name, weight="medium"), rx.text(u.username, size="1", color=theme.MUTED)),
@@ -268,10 +443,12 @@ def admin_page() -> rx.Component:
             rx.tabs.root(
                 rx.tabs.list(
                     rx.tabs.trigger("Здоровье", value="health"),
+                    rx.tabs.trigger("Сервисы", value="services"),
                     rx.tabs.trigger("Пользователи", value="users"),
                     rx.tabs.trigger("Журнал", value="audit"),
                 ),
                 rx.tabs.content(_health(), value="health", padding_top="1em"),
+                rx.tabs.content(_services(), value="services", padding_top="1em"),
                 rx.tabs.content(_users(), value="users", padding_top="1em"),
                 rx.tabs.content(_audit(), value="audit", padding_top="1em"),
                 default_value="health",
