@@ -21,6 +21,7 @@ class Bar:
     label: str
     kind: str  # booking | session | mine
     title: str
+    booking_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 b.starts_at,
                 b.ends_at,
                 window,
+                booking_id=b.id if b.status == "active" else 0,
                 label=user.name,
                 kind="mine" if user.id == viewer_id else "booking",
                 title=f"Бронь: {user.name}, {bookings.hhmm(b.starts_at)}–{bookings.hhmm(b.ends_at)}",

@@ -10,8 +10,10 @@ from reflex_base.registry import RegistrationContext
 
 from services import bookings, calendar, clock, db
 from services.calendar import CalendarRow
+from services.errors import DomainError
 from services.settings import get_settings
 from state.auth import AuthState
+from state.board import notify_board_changed
 from vdi_taxi import routes
 
 
@@ -30,6 +32,8 @@ class CalendarState(AuthState):
     feed_url: str = ""
     version: int = -1
     watching: bool = False
+    cancel_id: int = 0
+    cancel_title: str = ""
 
     @rx.var
     def day_label(self) -> str:
@@ -76,6 +80,32 @@ class CalendarState(AuthState):
         if _parse_day(value) is not None:
             self.day = str(value)[:10]
             self._reload(info.id)
+
+    @rx.event
+    def ask_cancel(self, booking_id: int, title: str):
+        """A click on a booking bar: admins (or its owner) may cancel it, after confirming."""
+        info = self._current_user()
+        if info is None or not booking_id:
+            return
+        self.cancel_id, self.cancel_title = int(booking_id), str(title)[:200]
+
+    @rx.event
+    def close_cancel(self, _open: bool = False):
+        self.cancel_id = 0
+
+    @rx.event
+    def confirm_cancel(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        booking_id, self.cancel_id = self.cancel_id, 0
+        try:
+            bookings.cancel_booking(info.id, booking_id, client_ip=self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload(info.id)
+        notify_board_changed()
+        return rx.toast.success("Бронь отменена")
 
     @rx.event
     def today(self):

@@ -108,3 +108,25 @@ def test_queue_offer_goes_to_the_first_in_line_and_then_to_the_next(live_app, ne
     expect(page_1.locator("[data-testid=offer-banner]")).to_have_count(0)
     page_2.locator("[data-testid=offer-banner]").get_by_role("button", name="Занять").click()
     page_2.wait_for_url(f"{live_app.url}/session/ppx-2")
+
+
+def test_an_admin_cancels_someone_elses_booking_from_the_calendar(live_app, new_context, account):
+    from services import auth
+
+    anna, boss = account("Анна"), account("Админ", admin=True, with_2fa=True)
+    anna_id = auth.login(anna.username, anna.password).user.id
+    tomorrow = (bookings.local(clock.now()) + timedelta(days=1)).date()
+    booking = bookings.create_booking(anna_id, "ppx-3", tomorrow.isoformat(), "10:00", 60)
+
+    page = new_context().new_page()
+    login(page, live_app.url, boss)
+    page.goto(f"{live_app.url}/calendar")
+    page.get_by_role("button", name="День").last.click()
+    bar = page.locator("[data-testid=calendar-row][data-slot=ppx-3] [data-testid=calendar-bar]")
+    expect(bar).to_contain_text("Анна")
+    bar.click()
+    page.get_by_role("button", name="Отменить бронь").click()
+    expect(page.get_by_text("Бронь отменена")).to_be_visible()
+    expect(bar).to_have_count(0)
+    assert bookings.my_bookings(anna_id) == []
+    assert booking.id not in {b.id for b in bookings.my_bookings(anna_id)}

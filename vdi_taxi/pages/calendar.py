@@ -6,6 +6,7 @@ from components import theme
 from components.booking import booking_dialog
 from components.layout import protected_page
 from services.calendar import Bar, CalendarRow
+from state.auth import AuthState
 from state.booking import BookingState
 from state.calendar import CalendarState
 
@@ -35,8 +36,35 @@ def _bar(bar: Bar) -> rx.Component:
             opacity="0.92",
             data_testid="calendar-bar",
             data_kind=bar.kind,
+            cursor=rx.cond(_may_cancel(bar), "pointer", "default"),
+            on_click=rx.cond(_may_cancel(bar), CalendarState.ask_cancel(bar.booking_id, bar.title), rx.noop()),
         ),
         content=bar.title,
+    )
+
+
+def _may_cancel(bar: Bar):
+    """Admins cancel any booking from the calendar; everyone their own."""
+    return (bar.booking_id != 0) & (AuthState.is_admin | (bar.kind == "mine"))
+
+
+def _cancel_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Отменить бронь?"),
+            rx.alert_dialog.description(CalendarState.cancel_title),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Не отменять", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Отменить бронь", color_scheme="red", on_click=CalendarState.confirm_cancel)
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+        open=CalendarState.cancel_id != 0,
+        on_open_change=CalendarState.close_cancel,
     )
 
 
@@ -167,6 +195,7 @@ def calendar_page() -> rx.Component:
                 spacing="2",
             ),
             booking_dialog(),
+            _cancel_dialog(),
             spacing="4",
             width="100%",
         )
