@@ -401,6 +401,28 @@ class DockerRoomProvider(RoomProvider):
         sep = "&" if "?" in url else "?"
         return RoomAccess(url=f"{url}{sep}usr={quote(username)}&pwd={quote(password)}&embed=1", is_demo=False)
 
+    def access_valid(self, slot_id: str, session_id: int) -> bool:
+        room = self._room(slot_id, create=False)
+        if room is None:
+            return False
+        with session_scope() as session:
+            members = set(
+                session.exec(
+                    select(RoomGrant.member_id).where(
+                        RoomGrant.session_id == session_id, RoomGrant.revoked_at.is_(None)
+                    )
+                ).all()
+            )
+        if not members:
+            return False
+        neko = self._neko(room)
+        try:
+            return bool(members & neko.member_ids())
+        except NekoError:
+            return True  # cannot tell right now: keep the URL, the room page shows its own state
+        finally:
+            neko.close()
+
     def revoke(self, slot_id: str, session_id: int) -> None:
         """Delete the session's Neko members; retried by reconcile if the room is unreachable now."""
         with session_scope() as session:

@@ -82,6 +82,9 @@ class NekoClient:
         body = {"username": username, "password": password, "profile": {**MEMBER_PROFILE, "name": name}}
         return self._call("POST", "/api/members", json=body).json()["id"]
 
+    def member_ids(self) -> set[str]:
+        return {m["id"] for m in self._call("GET", "/api/members").json()}
+
     def delete_member(self, member_id: str) -> None:
         """Remove a member and its sessions; an unknown member is already gone."""
         try:

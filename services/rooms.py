@@ -68,6 +68,10 @@ class RoomProvider(ABC):
     def after_session(self, slot_id: str) -> None:  # noqa: B027  (optional hook)
         """Called once a session has ended and its access is revoked: prepare for the next person."""
 
+    def access_valid(self, slot_id: str, session_id: int) -> bool:
+        """Whether the session's URL still opens the room (a restarted room forgets its members)."""
+        return True
+
     def collect(self, slot_id: str, started_at: datetime, ended_at: datetime) -> Artifacts:
         """Gather the session's work from the room, before it is reset."""
         return Artifacts(missing=["данные комнаты (провайдер не умеет собирать)"])

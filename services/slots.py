@@ -468,6 +468,22 @@ def my_session_on_slot(user_id: int, slot_id: str) -> SessionInfo:
         return _info(*row, with_url=True)
 
 
+def ensure_access(info: SessionInfo, provider: RoomProvider | None = None) -> SessionInfo:
+    """Re-grant a running session whose room forgot it (restarted after a crash)."""
+    provider = provider or get_room_provider()
+    if info.ended_at is not None or provider.access_valid(info.slot_id, info.id):
+        return info
+    try:
+        access = provider.grant(info.slot_id, info.id)
+    except RoomUnavailable:
+        return info  # the page shows the room's state; the next visit tries again
+    with session_scope() as session:
+        session.exec(
+            update(SlotSession).where(SlotSession.id == info.id).values(access_url_enc=crypto.encrypt(access.url))
+        )
+    return my_session_on_slot(info.user_id, info.slot_id)
+
+
 def active_sessions_of(user_id: int) -> list[SessionInfo]:
     with session_scope() as session:
         rows = session.exec(

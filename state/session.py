@@ -36,7 +36,7 @@ class SessionPageState(AuthState):
         self.session_id = 0
         self.loaded_version = db.board_version()
         try:
-            work = slots.my_session_on_slot(info.id, slot_id)
+            work = slots.ensure_access(slots.my_session_on_slot(info.id, slot_id))
         except DomainError as exc:
             self.error = exc.message
             self.slot_id = slot_id[:40]

@@ -279,3 +279,15 @@ def test_the_dump_takes_history_and_downloads_from_the_room_and_clears_them(prov
     assert view.pages == 3 and view.files == 1
     assert "буфер обмена" in view.missing  # the stand-in has no X clipboard; said, not hidden
     assert not report.exists()  # the next person does not get Anna's file
+
+
+def test_a_session_whose_room_restarted_gets_a_working_url_again(provider, make_user):
+    anna = make_user("anna")
+    work = slots.take_slot(anna.id, "gpt-1")
+    provider.restart("gpt-1", "сбой")  # the room forgets its members
+    assert _wait(lambda: _answer(lambda: _login(work.access_url)), what="room back").status_code == 401
+    assert not provider.access_valid("gpt-1", work.id)
+    fresh = slots.ensure_access(slots.my_session_on_slot(anna.id, "gpt-1"))
+    assert fresh.access_url != work.access_url
+    assert _login(fresh.access_url).status_code == 200
+    assert slots.ensure_access(fresh).access_url == fresh.access_url  # valid now: left alone
