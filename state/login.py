@@ -6,16 +6,16 @@ import asyncio
 
 import reflex as rx
 
-from services import auth, users
+from services import auth
 from services.errors import DomainError
 from state.auth import AuthState
 from vdi_taxi import routes
 
 
 def _after_login(info: auth.UserInfo) -> str:
-    if info.must_enrol_2fa or (not info.has_2fa and not info.onboarded):
+    if info.must_enrol_2fa:
         return routes.ENROL_2FA
-    return routes.DASHBOARD
+    return routes.DASHBOARD if info.onboarded else routes.ONBOARDING
 
 
 class LoginState(AuthState):
@@ -64,7 +64,7 @@ class EnrolState(AuthState):
         if info is None:
             return rx.redirect(routes.LOGIN)
         if info.has_2fa:
-            return rx.redirect(routes.DASHBOARD)
+            return rx.redirect(routes.DASHBOARD if info.onboarded else routes.ONBOARDING)
         enrolment = auth.begin_enrolment(info.id)
         self.qr_data_uri = enrolment.qr_data_uri
         self.secret = enrolment.secret
@@ -82,11 +82,11 @@ class EnrolState(AuthState):
         except DomainError as exc:
             self.error = exc.message
             return
-        users.mark_onboarded(info.id)
         self._apply_user(updated)
         self.secret = ""
         self.qr_data_uri = ""
-        return [rx.redirect(routes.DASHBOARD), rx.toast.success("Двухфакторная защита включена")]
+        next_page = routes.DASHBOARD if updated.onboarded else routes.ONBOARDING
+        return [rx.redirect(next_page), rx.toast.success("Двухфакторная защита включена")]
 
     @rx.event
     def skip(self):
@@ -96,5 +96,4 @@ class EnrolState(AuthState):
         if info.must_enrol_2fa:
             self.error = "Администратору нужно подключить 2FA — пропустить нельзя."
             return
-        users.mark_onboarded(info.id)
-        return rx.redirect(routes.DASHBOARD)
+        return rx.redirect(routes.DASHBOARD if info.onboarded else routes.ONBOARDING)

@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from services import slots, telegram
+from services import slots, telegram, users
 from services.slots import HistoryItem
 from state.auth import AuthState
 from vdi_taxi import routes
@@ -67,7 +67,7 @@ class ProfileState(AuthState):
             for _ in range(15 * 30):
                 await asyncio.sleep(2)
                 async with self:
-                    if not self.code or self.router.url.path.rstrip("/") != routes.PROFILE:
+                    if not self.code or self.router.url.path.rstrip("/") not in (routes.PROFILE, routes.ONBOARDING):
                         return
                     info = self._current_user()
                     if info is None:
@@ -79,3 +79,29 @@ class ProfileState(AuthState):
         finally:
             async with self:
                 self.waiting = False
+
+
+class OnboardingState(ProfileState):
+    """First-run guide. Progress comes from what is already set up, so it resumes where it stopped."""
+
+    step: int = 0
+
+    @rx.event
+    def load_onboarding(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        self._refresh(info.id)
+        self.step = 0 if not info.has_2fa else (1 if not self.tg_linked else 2)
+
+    @rx.event
+    def go(self, step: int):
+        self.step = max(0, min(3, int(step)))
+
+    @rx.event
+    def finish(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        users.mark_onboarded(info.id)
+        return rx.redirect(routes.DASHBOARD)

@@ -8,6 +8,7 @@ SESSION_END = "/session-end/[session_id]"
 CALENDAR = "/calendar"
 PROFILE = "/profile"
 ADMIN = "/admin"
+ONBOARDING = "/onboarding"
 
 
 def session_page(slot_id: str) -> str:

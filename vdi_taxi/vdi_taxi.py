@@ -11,7 +11,7 @@ from state.booking import BookingState
 from state.calendar import CalendarState
 from state.dashboard import DashboardState
 from state.login import EnrolState, LoginState
-from state.profile import ProfileState
+from state.profile import OnboardingState, ProfileState
 from state.session import SessionEndState, SessionPageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
@@ -20,6 +20,7 @@ from vdi_taxi.pages.admin import admin_page
 from vdi_taxi.pages.calendar import calendar_page
 from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
+from vdi_taxi.pages.onboarding import onboarding_page
 from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.session import session_end_page, session_page
 
@@ -80,4 +81,10 @@ app.add_page(
     route=routes.ADMIN,
     title="Админ-панель — VDI Такси",
     on_load=[AuthState.guard, AdminState.load],
+)
+app.add_page(
+    onboarding_page,
+    route=routes.ONBOARDING,
+    title="Добро пожаловать — VDI Такси",
+    on_load=[AuthState.guard, OnboardingState.load_onboarding],
 )

@@ -55,8 +55,21 @@ def test_admin_without_2fa_is_led_to_enrolment_and_cannot_skip_it(live_app, new_
     shot(page, "enrol-2fa")
     page.get_by_placeholder("123456").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Подтвердить").click()
+    # First run continues with the guide, resuming after the step just done.
+    page.wait_for_url(f"{live_app.url}/onboarding")
+    expect(page.get_by_text("Шаг 2 из 4")).to_be_visible()
+    expect(page.get_by_role("heading", name="Привяжите Telegram")).to_be_visible()
+    shot(page, "onboarding-telegram")
+    page.get_by_role("button", name="Пропустить").click()
+    expect(page.get_by_role("heading", name="Добавьте на рабочий стол")).to_be_visible()
+    page.get_by_role("button", name="Далее").click()
+    expect(page.get_by_role("heading", name="Как это работает")).to_be_visible()
+    page.get_by_role("button", name="Начать работу").click()
     page.wait_for_url(f"{live_app.url}/")
     expect(page.locator("[data-testid=slot-card]")).to_have_count(10)
+    # Done once: the next visit goes straight to the dashboard.
+    page.goto(f"{live_app.url}/login")
+    page.wait_for_url(f"{live_app.url}/")
 
 
 def test_a_take_reaches_another_users_tab_within_a_second_and_release_ends_the_session(live_app, new_context, account):

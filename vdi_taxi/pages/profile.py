@@ -8,11 +8,11 @@ from services.slots import HistoryItem
 from state.profile import ProfileState
 
 
-def _telegram() -> rx.Component:
+def telegram_card(state=ProfileState) -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("send", size=18), rx.heading("Telegram", size="4"), align="center", spacing="2"),
         rx.cond(
-            ~ProfileState.tg_configured,
+            ~state.tg_configured,
             rx.callout(
                 "Бот Telegram ещё не настроен администратором. Уведомления сохраняются и придут после настройки.",
                 icon="info",
@@ -20,22 +20,22 @@ def _telegram() -> rx.Component:
             ),
         ),
         rx.cond(
-            ProfileState.tg_linked,
+            state.tg_linked,
             rx.vstack(
                 rx.hstack(
                     rx.badge("✓ Привязан", color_scheme="green", size="2"),
-                    rx.text("с ", ProfileState.tg_since, color=theme.MUTED, size="2"),
+                    rx.text("с ", state.tg_since, color=theme.MUTED, size="2"),
                     align="center",
                 ),
                 rx.cond(
-                    ProfileState.tg_error != "",
+                    state.tg_error != "",
                     rx.callout(
-                        rx.text("Последняя ошибка доставки: ", ProfileState.tg_error),
+                        rx.text("Последняя ошибка доставки: ", state.tg_error),
                         icon="triangle-alert",
                         color_scheme="red",
                     ),
                 ),
-                rx.button("Отвязать", variant="soft", color_scheme="red", on_click=ProfileState.unlink),
+                rx.button("Отвязать", variant="soft", color_scheme="red", on_click=state.unlink),
                 spacing="3",
                 align="start",
             ),
@@ -46,13 +46,13 @@ def _telegram() -> rx.Component:
                     color=theme.MUTED,
                 ),
                 rx.cond(
-                    ProfileState.code != "",
+                    state.code != "",
                     rx.vstack(
                         rx.text("Отправьте боту VDI Такси сообщение:", size="2"),
-                        rx.code("/start " + ProfileState.code, size="5", data_testid="link-command"),
+                        rx.code("/start " + state.code, size="5", data_testid="link-command"),
                         rx.text(
                             "Код одноразовый, действует до ",
-                            ProfileState.code_expires,
+                            state.code_expires,
                             ".",
                             size="1",
                             color=theme.MUTED,
@@ -63,8 +63,8 @@ def _telegram() -> rx.Component:
                     ),
                 ),
                 rx.button(
-                    rx.cond(ProfileState.code != "", "Новый код", "Получить код привязки"),
-                    on_click=ProfileState.new_code,
+                    rx.cond(state.code != "", "Новый код", "Получить код привязки"),
+                    on_click=state.new_code,
                 ),
                 spacing="3",
                 align="start",
@@ -129,7 +129,7 @@ def profile_page() -> rx.Component:
         rx.vstack(
             rx.heading("Профиль", size="6"),
             rx.text(ProfileState.user_name, " · ", ProfileState.username, color=theme.MUTED),
-            _telegram(),
+            telegram_card(),
             _history(),
             spacing="4",
         )
