@@ -127,18 +127,19 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings for the Docker room provider against the test engine, isolated per test."""
-    from tests.live_server import free_port
+    import socket
+
+    from tests.live_server import free_block
 
     instance = f"t{uuid.uuid4().hex[:8]}"
-    # Ports: a free HTTP base from the OS; UDP blocks far from anything else.
-    http_base = free_port() // 10 * 10
     monkeypatch.setenv("VDI_ROOM_PROVIDER", "docker")
     monkeypatch.setenv("VDI_DOCKER_HOST", docker_engine.host)
     monkeypatch.setenv("VDI_NEKO_IMAGE", docker_engine.image)
     monkeypatch.setenv("VDI_ROOM_INSTANCE", instance)
     monkeypatch.setenv("VDI_ROOM_DATA_DIR", str(tmp_path / "rooms"))
-    monkeypatch.setenv("VDI_ROOM_HTTP_PORT_BASE", str(http_base))
-    monkeypatch.setenv("VDI_ROOM_UDP_PORT_BASE", str(40000 + (http_base % 2000) * 5))
+    # Port blocks checked free now (TCP for HTTP, UDP for WebRTC), away from ephemeral ports.
+    monkeypatch.setenv("VDI_ROOM_HTTP_PORT_BASE", str(free_block(4, low=20000, high=24000)))
+    monkeypatch.setenv("VDI_ROOM_UDP_PORT_BASE", str(free_block(8, socket.SOCK_DGRAM, low=24000, high=32000)))
     monkeypatch.setenv("VDI_ROOM_UDP_PORTS_PER_ROOM", "2")
     monkeypatch.setenv("VDI_ROOM_UDP_BIND", "127.0.0.1")
     monkeypatch.setenv("VDI_ROOM_URL_TEMPLATE", "http://127.0.0.1:{http_port}/")

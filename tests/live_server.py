@@ -38,6 +38,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_block(count: int, kind: int = socket.SOCK_STREAM, low: int = 20000, high: int = 32000) -> int:
+    """First port of `count` consecutive free ports, outside the ephemeral range the OS hands out,
+    so a container publishing them later does not collide with a client socket."""
+    import random
+
+    for _ in range(200):
+        start = random.randrange(low, high - count)
+        socks = []
+        try:
+            for port in range(start, start + count):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return start
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port block")
+
+
 def wait_http(url: str, deadline: float, proc: subprocess.Popen | None = None) -> None:
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

@@ -41,7 +41,9 @@ def provider(docker_rooms, two_slots) -> DockerRoomProvider:
     p = get_room_provider()
     assert isinstance(p, DockerRoomProvider)
     report = p.reconcile()
-    assert report.engine_ok and report.states == {"ppx-1": "ready", "gpt-1": "ready"}
+    with session_scope() as session:
+        details = {r.slot_id: r.detail for r in session.exec(select(Room)).all()}
+    assert report.engine_ok and report.states == {"ppx-1": "ready", "gpt-1": "ready"}, details
     return p
 
 

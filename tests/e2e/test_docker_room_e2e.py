@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from services import db, rooms, settings
 from services.db import session_scope
 from services.models import Room
 from tests.e2e.conftest import ARTIFACTS, login, shot
-from tests.live_server import LiveApp, free_port, start_live_app
+from tests.live_server import LiveApp, free_block, start_live_app
 
 pytestmark = pytest.mark.docker
 
@@ -25,15 +26,14 @@ pytestmark = pytest.mark.docker
 @pytest.fixture(scope="module")
 def docker_app(docker_engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     data = tmp_path_factory.mktemp("docker-app")
-    http_base = free_port() // 100 * 100
     env = {
         "VDI_ROOM_PROVIDER": "docker",
         "VDI_DOCKER_HOST": docker_engine.host,
         "VDI_NEKO_IMAGE": docker_engine.image,
         "VDI_ROOM_INSTANCE": f"e2e{uuid.uuid4().hex[:6]}",
         "VDI_ROOM_DATA_DIR": str(data / "rooms"),
-        "VDI_ROOM_HTTP_PORT_BASE": str(http_base),
-        "VDI_ROOM_UDP_PORT_BASE": "45000",
+        "VDI_ROOM_HTTP_PORT_BASE": str(free_block(10, low=20000, high=24000)),
+        "VDI_ROOM_UDP_PORT_BASE": str(free_block(20, socket.SOCK_DGRAM, low=24000, high=32000)),
         "VDI_ROOM_UDP_PORTS_PER_ROOM": "2",
         "VDI_ROOM_UDP_BIND": "127.0.0.1",
         "VDI_ROOM_URL_TEMPLATE": "http://127.0.0.1:{http_port}/",
