@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,24 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.docker_support import docker_engine, ensure_standin_image
-from tests.live_server import ROOT, free_block, start_live_app
+from tests.docker_support import docker_engine, ensure_standin_image, room_env
+from tests.live_server import ROOT, start_live_app
 
 
 def _room_env(engine, data: Path, image: str) -> dict[str, str]:
-    return {
-        "VDI_ROOM_PROVIDER": "docker",
-        "VDI_DOCKER_HOST": engine.host,
-        "VDI_NEKO_IMAGE": image,
-        "VDI_ROOM_INSTANCE": f"bench{os.getpid()}",
-        "VDI_ROOM_DATA_DIR": str(data / "rooms"),
-        "VDI_ROOM_HTTP_PORT_BASE": str(free_block(10, low=20000, high=24000)),
-        "VDI_ROOM_UDP_PORT_BASE": str(free_block(20, socket.SOCK_DGRAM, low=24000, high=32000)),
-        "VDI_ROOM_UDP_PORTS_PER_ROOM": "2",
-        "VDI_ROOM_UDP_BIND": "127.0.0.1",
-        "VDI_ROOM_URL_TEMPLATE": "http://127.0.0.1:{http_port}/",
-        "VDI_ROOM_MEMORY": "256m",
-    }
+    engine.image = image
+    return room_env(engine, data, f"bench{os.getpid()}")
 
 
 def main() -> int:

@@ -49,22 +49,28 @@ DEMO_ADMIN = ("admin", "admin123", "Админ", True)
 DEMO_USER = ("anna", "anna1234", "Анна", False)
 
 
+def demo_slots() -> list[Slot]:
+    """The v4 slots as rows, in dashboard order (also used by tests)."""
+    return [
+        Slot(
+            id=slot_id,
+            service_name=name,
+            tier=tier,
+            category=category,
+            category_accent=accent,
+            monthly_cost=cost,
+            url=DEMO_SLOT_URLS.get(slot_id[:3]),
+            sort_order=order,
+        )
+        for order, (slot_id, name, tier, category, accent, cost) in enumerate(DEMO_SLOTS)
+    ]
+
+
 def seed_demo() -> list[DemoAccount]:
     with session_scope() as session:
-        for order, (slot_id, name, tier, category, accent, cost) in enumerate(DEMO_SLOTS):
-            if session.get(Slot, slot_id) is None:
-                session.add(
-                    Slot(
-                        id=slot_id,
-                        service_name=name,
-                        tier=tier,
-                        category=category,
-                        category_accent=accent,
-                        monthly_cost=cost,
-                        url=DEMO_SLOT_URLS.get(slot_id[:3]),
-                        sort_order=order,
-                    )
-                )
+        for slot in demo_slots():
+            if session.get(Slot, slot.id) is None:
+                session.add(slot)
         for username, password, name, is_admin in (DEMO_ADMIN, DEMO_USER):
             if session.exec(select(User).where(User.username == username)).first() is None:
                 user = User(

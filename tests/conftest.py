@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from services import clock, db, dumps, rooms, settings
-from services.seed import DEMO_SLOT_URLS, DEMO_SLOTS
+from services import clock, db, dumps, rooms, seed, settings
+from services.seed import DEMO_SLOTS
 
 POSTGRES_ADMIN_URL = os.environ.get("VDI_TEST_POSTGRES_URL", "")
 
@@ -76,22 +76,8 @@ def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture
 def demo_slots(database: str) -> list[str]:
-    from services.models import Slot
-
     with db.session_scope() as session:
-        for order, (slot_id, name, tier, category, accent, cost) in enumerate(DEMO_SLOTS):
-            session.add(
-                Slot(
-                    id=slot_id,
-                    service_name=name,
-                    tier=tier,
-                    category=category,
-                    category_accent=accent,
-                    monthly_cost=cost,
-                    sort_order=order,
-                    url=DEMO_SLOT_URLS.get(slot_id[:3]),
-                )
-            )
+        session.add_all(seed.demo_slots())
     return [row[0] for row in DEMO_SLOTS]
 
 
@@ -127,23 +113,11 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings for the Docker room provider against the test engine, isolated per test."""
-    import socket
-
-    from tests.live_server import free_block
+    from tests.docker_support import room_env
 
     instance = f"t{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("VDI_ROOM_PROVIDER", "docker")
-    monkeypatch.setenv("VDI_DOCKER_HOST", docker_engine.host)
-    monkeypatch.setenv("VDI_NEKO_IMAGE", docker_engine.image)
-    monkeypatch.setenv("VDI_ROOM_INSTANCE", instance)
-    monkeypatch.setenv("VDI_ROOM_DATA_DIR", str(tmp_path / "rooms"))
-    # Port blocks checked free now (TCP for HTTP, UDP for WebRTC), away from ephemeral ports.
-    monkeypatch.setenv("VDI_ROOM_HTTP_PORT_BASE", str(free_block(4, low=20000, high=24000)))
-    monkeypatch.setenv("VDI_ROOM_UDP_PORT_BASE", str(free_block(8, socket.SOCK_DGRAM, low=24000, high=32000)))
-    monkeypatch.setenv("VDI_ROOM_UDP_PORTS_PER_ROOM", "2")
-    monkeypatch.setenv("VDI_ROOM_UDP_BIND", "127.0.0.1")
-    monkeypatch.setenv("VDI_ROOM_URL_TEMPLATE", "http://127.0.0.1:{http_port}/")
-    monkeypatch.setenv("VDI_ROOM_MEMORY", "256m")
+    for key, value in room_env(docker_engine, tmp_path, instance, rooms=4).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("VDI_ROOM_READY_TIMEOUT", "30")
     _reset_caches()
     yield instance

@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import shutil
+import socket
 import subprocess
 import tarfile
 import tempfile
@@ -157,6 +158,26 @@ def ensure_standin_image(client: docker.DockerClient) -> str:
     context.seek(0)
     client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, pull=False)
     return tag
+
+
+def room_env(engine: Engine, data_dir: Path, instance: str, rooms: int = 10) -> dict[str, str]:
+    """Settings for the Docker room provider on this engine: its own instance label and data,
+    port blocks checked free (TCP for HTTP, UDP for WebRTC) away from the ephemeral range."""
+    from tests.live_server import free_block
+
+    return {
+        "VDI_ROOM_PROVIDER": "docker",
+        "VDI_DOCKER_HOST": engine.host,
+        "VDI_NEKO_IMAGE": engine.image,
+        "VDI_ROOM_INSTANCE": instance,
+        "VDI_ROOM_DATA_DIR": str(data_dir / "rooms"),
+        "VDI_ROOM_HTTP_PORT_BASE": str(free_block(rooms, low=20000, high=24000)),
+        "VDI_ROOM_UDP_PORT_BASE": str(free_block(2 * rooms, socket.SOCK_DGRAM, low=24000, high=32000)),
+        "VDI_ROOM_UDP_PORTS_PER_ROOM": "2",
+        "VDI_ROOM_UDP_BIND": "127.0.0.1",
+        "VDI_ROOM_URL_TEMPLATE": "http://127.0.0.1:{http_port}/",
+        "VDI_ROOM_MEMORY": "256m",
+    }
 
 
 @contextmanager

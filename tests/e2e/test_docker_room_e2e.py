@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,8 +16,9 @@ from sqlmodel import select
 from services import db, rooms, settings
 from services.db import session_scope
 from services.models import Room
+from tests.docker_support import room_env
 from tests.e2e.conftest import ARTIFACTS, login, shot
-from tests.live_server import LiveApp, free_block, start_live_app
+from tests.live_server import LiveApp, start_live_app
 
 pytestmark = pytest.mark.docker
 
@@ -26,19 +26,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture(scope="module")
 def docker_app(docker_engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     data = tmp_path_factory.mktemp("docker-app")
-    env = {
-        "VDI_ROOM_PROVIDER": "docker",
-        "VDI_DOCKER_HOST": docker_engine.host,
-        "VDI_NEKO_IMAGE": docker_engine.image,
-        "VDI_ROOM_INSTANCE": f"e2e{uuid.uuid4().hex[:6]}",
-        "VDI_ROOM_DATA_DIR": str(data / "rooms"),
-        "VDI_ROOM_HTTP_PORT_BASE": str(free_block(10, low=20000, high=24000)),
-        "VDI_ROOM_UDP_PORT_BASE": str(free_block(20, socket.SOCK_DGRAM, low=24000, high=32000)),
-        "VDI_ROOM_UDP_PORTS_PER_ROOM": "2",
-        "VDI_ROOM_UDP_BIND": "127.0.0.1",
-        "VDI_ROOM_URL_TEMPLATE": "http://127.0.0.1:{http_port}/",
-        "VDI_ROOM_MEMORY": "256m",
-    }
+    env = room_env(docker_engine, data, f"e2e{uuid.uuid4().hex[:6]}")
     with start_live_app(data, ARTIFACTS / "live-app-docker.log", web_dir="docker", **env) as app:
         yield app
     # Rooms outlive the app by design (restart policy); the next tests need the CPU back.
