@@ -82,6 +82,22 @@ class BookingSettings:
     session_max_minutes: int
     warn_minutes: int
     tick_seconds: int
+    # ISO weekdays (1 = Monday) counted as working days by the utilisation report.
+    work_days: frozenset[int]
+
+
+def _env_weekdays(name: str, default: str) -> frozenset[int]:
+    raw = _env(name, default)
+    days: set[int] = set()
+    try:
+        for part in raw.split(","):
+            lo, _, hi = part.strip().partition("-")
+            days.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError as exc:
+        raise SettingsError(f"VDI_{name} must look like 1-5 or 1,2,3, got {raw!r}") from exc
+    if not days or not days <= set(range(1, 8)):
+        raise SettingsError(f"VDI_{name}: weekdays are 1 (Monday) to 7 (Sunday), got {raw!r}")
+    return frozenset(days)
 
 
 def _env_hhmm(name: str, default: str) -> int:
@@ -243,6 +259,7 @@ def load_settings() -> Settings:
             session_max_minutes=_env_int("SESSION_MAX_MINUTES", 180, minimum=5),
             warn_minutes=_env_int("SESSION_WARN_MINUTES", 5, minimum=1),
             tick_seconds=_env_int("SCHEDULER_TICK_SECONDS", 5, minimum=1),
+            work_days=_env_weekdays("WORK_DAYS", "1-5"),
         ),
     )
     settings.validate()

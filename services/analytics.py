@@ -1,0 +1,255 @@
+"""Utilisation of the slots over a period: hours used, share of working hours, queue waits,
+no-shows, cost per used hour, a weekday x hour heat map and what to do about it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from services import clock
+from services.admin import require_admin
+from services.db import session_scope
+from services.errors import DomainError
+from services.models import Booking, QueueEntry, Slot, SlotSession
+from services.settings import get_settings
+
+PERIODS = {"day": "Сегодня", "week": "7 дней", "month": "30 дней"}
+WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
+BUSY_PCT = 70.0
+IDLE_PCT = 10.0
+# A queue is "long" when people waited this long on average, at least this many times.
+LONG_WAIT_MINUTES = 15.0
+LONG_WAIT_MIN_COUNT = 3
+
+
+@dataclass(frozen=True)
+class SlotUsage:
+    slot_id: str
+    service_name: str
+    sessions: int
+    hours_used: float
+    # Busy time inside working hours, as a share of the period's working hours.
+    work_pct: float
+    queue_waits: int
+    avg_wait_minutes: float
+    no_shows: int
+    monthly_cost: float
+    # The period's share of the monthly cost divided by the hours used; None: not used at all.
+    cost_per_hour: float | None
+    verdict: str  # "busy" | "idle" | "ok"
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    period: str
+    start: datetime
+    end: datetime
+    work_hours: float
+    slots: list[SlotUsage]
+    # heat[weekday][hour]: share (0..100) of the slot-hours that were busy.
+    heat: list[list[float]]
+    recommendations: list[str]
+
+    @property
+    def total_hours(self) -> float:
+        return sum(s.hours_used for s in self.slots)
+
+
+def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
+    if period not in PERIODS:
+        raise DomainError("Период: день, неделя или месяц")
+    tz = get_settings().tz
+    if period == "day":
+        local = now.astimezone(tz)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC), now
+    return now - timedelta(days=7 if period == "week" else 30), now
+
+
+def _working_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Working-hour intervals (configured days, booking open..close) inside [start, end)."""
+    s = get_settings()
+    tz, b = s.tz, s.booking
+    windows = []
+    day = start.astimezone(tz).date()
+    while day <= end.astimezone(tz).date():
+        if day.isoweekday() in b.work_days:
+            midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+            lo = max(start, (midnight + timedelta(minutes=b.open_minute)).astimezone(UTC))
+            hi = min(end, (midnight + timedelta(minutes=b.close_minute)).astimezone(UTC))
+            if hi > lo:
+                windows.append((lo, hi))
+        day += timedelta(days=1)
+    return windows
+
+
+def _overlap(a0: datetime, a1: datetime, windows: list[tuple[datetime, datetime]]) -> float:
+    total = 0.0
+    for w0, w1 in windows:
+        if w0 >= a1:
+            break
+        lo, hi = max(a0, w0), min(a1, w1)
+        if hi > lo:
+            total += (hi - lo).total_seconds()
+    return total
+
+
+def _spread_by_hour(a0: datetime, a1: datetime, into: list[list[float]]) -> None:
+    """Add the seconds of [a0, a1) to the local weekday x hour cells they fall into."""
+    tz = get_settings().tz
+    cursor = a0
+    while cursor < a1:
+        local = cursor.astimezone(tz)
+        next_hour = (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UTC)
+        stop = min(a1, next_hour)
+        into[local.weekday()][local.hour] += (stop - cursor).total_seconds()
+        cursor = stop
+
+
+def utilisation(actor_id: int, period: str) -> Utilisation:
+    require_admin(actor_id)
+    return compute(period, clock.now())
+
+
+def compute(period: str, now: datetime) -> Utilisation:
+    start, end = period_bounds(period, now)
+    windows = _working_windows(start, end)
+    work_seconds = sum((hi - lo).total_seconds() for lo, hi in windows)
+    with session_scope() as session:
+        slots = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        works = session.exec(
+            select(SlotSession.slot_id, SlotSession.started_at, SlotSession.ended_at).where(
+                SlotSession.started_at < end, or_(SlotSession.ended_at.is_(None), SlotSession.ended_at > start)
+            )
+        ).all()
+        waits = session.exec(
+            select(QueueEntry.slot_id, QueueEntry.joined_at, QueueEntry.offered_at, QueueEntry.ended_at).where(
+                QueueEntry.joined_at >= start, QueueEntry.joined_at < end
+            )
+        ).all()
+        no_shows = session.exec(
+            select(Booking.slot_id).where(
+                Booking.status == "expired", Booking.starts_at >= start, Booking.starts_at < end
+            )
+        ).all()
+
+    busy: dict[str, float] = defaultdict(float)
+    busy_work: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    heat_seconds = [[0.0] * 24 for _ in WEEKDAYS]
+    for slot_id, started, ended in works:
+        a0, a1 = max(started, start), min(ended or end, end)
+        if a1 <= a0:
+            continue
+        busy[slot_id] += (a1 - a0).total_seconds()
+        busy_work[slot_id] += _overlap(a0, a1, windows)
+        count[slot_id] += 1
+        _spread_by_hour(a0, a1, heat_seconds)
+
+    wait_total: dict[str, float] = defaultdict(float)
+    wait_count: dict[str, int] = defaultdict(int)
+    for slot_id, joined, offered, ended in waits:
+        # Waiting ends with the offer; one who left before any offer waited until leaving.
+        stop = offered or ended or end
+        wait_total[slot_id] += max(0.0, (stop - joined).total_seconds())
+        wait_count[slot_id] += 1
+    missed: dict[str, int] = defaultdict(int)
+    for slot_id in no_shows:
+        missed[slot_id] += 1
+
+    days = max((end - start).total_seconds() / 86400, 1 / 24)
+    rows, advice = [], []
+    for slot in slots:
+        hours = busy[slot.id] / 3600
+        pct = 100 * busy_work[slot.id] / work_seconds if work_seconds else 0.0
+        waited = wait_count[slot.id]
+        avg_wait = wait_total[slot.id] / waited / 60 if waited else 0.0
+        cost_share = slot.monthly_cost * min(days, 30) / 30
+        per_hour = cost_share / hours if hours >= 0.05 else None
+        long_queue = waited >= LONG_WAIT_MIN_COUNT and avg_wait >= LONG_WAIT_MINUTES
+        verdict = "busy" if pct > BUSY_PCT or long_queue else ("idle" if pct < IDLE_PCT else "ok")
+        if pct > BUSY_PCT:
+            advice.append(f"{slot.service_name}: занят {pct:.0f}% рабочего времени — рассмотрите добавление слота")
+        elif long_queue:
+            advice.append(
+                f"{slot.service_name}: в очереди ждали в среднем {avg_wait:.0f} мин ({waited} раз) — "
+                "рассмотрите добавление слота"
+            )
+        elif pct < IDLE_PCT and work_seconds:
+            cost = f" (${slot.monthly_cost:g}/мес)" if slot.monthly_cost else ""
+            advice.append(f"{slot.service_name}: занят {pct:.0f}% рабочего времени — рассмотрите отказ{cost}")
+        rows.append(
+            SlotUsage(
+                slot.id,
+                slot.service_name,
+                count[slot.id],
+                round(hours, 1),
+                round(pct, 1),
+                waited,
+                round(avg_wait, 1),
+                missed[slot.id],
+                slot.monthly_cost,
+                round(per_hour, 2) if per_hour is not None else None,
+                verdict,
+            )
+        )
+
+    capacity = _hour_capacity(start, end)
+    heat = [
+        [
+            round(100 * heat_seconds[d][h] / (capacity[d][h] * len(slots)), 1) if capacity[d][h] and slots else 0.0
+            for h in range(24)
+        ]
+        for d in range(7)
+    ]
+    return Utilisation(period, start, end, round(work_seconds / 3600, 1), rows, heat, advice)
+
+
+def _hour_capacity(start: datetime, end: datetime) -> list[list[float]]:
+    """Seconds each local weekday x hour cell exists within [start, end) (one slot's capacity)."""
+    cells = [[0.0] * 24 for _ in WEEKDAYS]
+    _spread_by_hour(start, end, cells)
+    return cells
+
+
+CSV_HEADER = (
+    "slot_id",
+    "Сервис",
+    "Сессий",
+    "Часов",
+    "% рабочего времени",
+    "Ожиданий в очереди",
+    "Среднее ожидание, мин",
+    "Неявки",
+    "$/мес",
+    "$ за час",
+)
+
+
+def to_csv(data: Utilisation) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    tz = get_settings().tz
+    writer.writerow([f"Период: {data.start.astimezone(tz):%d.%m.%Y %H:%M} – {data.end.astimezone(tz):%d.%m.%Y %H:%M}"])
+    writer.writerow(CSV_HEADER)
+    for s in data.slots:
+        writer.writerow(
+            [
+                s.slot_id,
+                s.service_name,
+                s.sessions,
+                f"{s.hours_used:.1f}",
+                f"{s.work_pct:.1f}",
+                s.queue_waits,
+                f"{s.avg_wait_minutes:.1f}",
+                s.no_shows,
+                f"{s.monthly_cost:g}",
+                "" if s.cost_per_hour is None else f"{s.cost_per_hour:.2f}",
+            ]
+        )
+    return out.getvalue()

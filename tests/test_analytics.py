@@ -1,0 +1,128 @@
+"""The utilisation report: what the admin reads off the «Загрузка» tab and its CSV."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services import analytics, clock
+from services.db import session_scope
+from services.errors import DomainError, Forbidden
+from services.models import Booking, QueueEntry, SlotSession
+
+MSK = ZoneInfo("Europe/Moscow")
+# Wednesday 25 November 2026, 18:00 in Moscow.
+NOW = datetime(2026, 11, 25, 18, 0, tzinfo=MSK)
+
+
+def msk(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=MSK).astimezone(UTC)
+
+
+def _work(user_id: int, slot_id: str, start: datetime, end: datetime | None) -> SlotSession:
+    return SlotSession(slot_id=slot_id, user_id=user_id, started_at=start, ended_at=end, end_reason="released")
+
+
+@pytest.fixture
+def week_of_work(make_user, demo_slots):
+    clock.freeze(NOW)
+    anna, boris = make_user("anna"), make_user("boris")
+    rows = []
+    # ppx-1: four whole working days (Thu, Fri, Mon, Tue 09-21) and two weekend hours.
+    for day in (19, 20, 23, 24):
+        rows.append(_work(anna.id, "ppx-1", msk(day, 9), msk(day, 21)))
+    rows.append(_work(boris.id, "ppx-1", msk(21, 10), msk(21, 12)))
+    # nbp: three hours on Tuesday.
+    rows.append(_work(boris.id, "nbp", msk(24, 10), msk(24, 13)))
+    # gem-dt: 24 working hours, still running now for the last 3 of them; people queued for it.
+    rows.append(_work(anna.id, "gem-dt", msk(23, 9), msk(23, 21)))
+    rows.append(_work(anna.id, "gem-dt", msk(24, 12), msk(24, 21)))
+    rows.append(_work(boris.id, "gem-dt", msk(25, 15), None))
+    # A session that ended before the week began is not counted.
+    rows.append(_work(boris.id, "nbp", msk(10, 10), msk(10, 12)))
+    for minute in (0, 10, 20):
+        joined = msk(24, 14, minute)
+        rows.append(
+            QueueEntry(
+                slot_id="gem-dt",
+                user_id=boris.id,
+                joined_at=joined,
+                status="claimed",
+                offered_at=joined + timedelta(minutes=30),
+                ended_at=joined + timedelta(minutes=32),
+            )
+        )
+    rows.append(
+        Booking(
+            slot_id="ppx-1",
+            user_id=boris.id,
+            starts_at=msk(24, 22),
+            ends_at=msk(24, 23),
+            status="expired",
+            created_at=msk(24, 8),
+        )
+    )
+    with session_scope() as session:
+        session.add_all(rows)
+    return make_user("boss", admin=True)
+
+
+def test_week_report_counts_hours_working_share_waits_no_shows_and_cost(week_of_work):
+    report = analytics.utilisation(week_of_work.id, "week")
+    # Wed 18:00-21:00, Thu, Fri, Mon, Tue 09-21, Wed 09:00-18:00.
+    assert report.work_hours == 60.0
+    rows = {r.slot_id: r for r in report.slots}
+    ppx = rows["ppx-1"]
+    assert (ppx.sessions, ppx.hours_used, ppx.work_pct, ppx.no_shows) == (5, 50.0, 80.0, 1)
+    assert ppx.verdict == "busy"
+    assert ppx.cost_per_hour == pytest.approx(200 * 7 / 30 / 50, abs=0.01)
+    nbp = rows["nbp"]
+    assert (nbp.sessions, nbp.hours_used, nbp.work_pct, nbp.verdict) == (1, 3.0, 5.0, "idle")
+    gem = rows["gem-dt"]
+    assert (gem.hours_used, gem.work_pct, gem.queue_waits, gem.avg_wait_minutes) == (24.0, 40.0, 3, 30.0)
+    assert gem.verdict == "busy"
+    unused = rows["lov-1"]
+    assert (unused.hours_used, unused.cost_per_hour, unused.verdict) == (0.0, None, "idle")
+    advice = "\n".join(report.recommendations)
+    assert "Perplexity Max #1: занят 80% рабочего времени — рассмотрите добавление слота" in advice
+    assert "Gemini Ultra — Deep Think: в очереди ждали в среднем 30 мин (3 раз)" in advice
+    assert "Nano Banana Pro: занят 5% рабочего времени — рассмотрите отказ ($200/мес)" in advice
+
+
+def test_heat_map_puts_busy_hours_on_their_local_weekday_and_hour(week_of_work):
+    report = analytics.utilisation(week_of_work.id, "week")
+    saturday, monday = 5, 0
+    # One Saturday in the week, ten slots: ppx-1 busy 10:00-12:00 is a tenth of the capacity.
+    assert report.heat[saturday][10] == report.heat[saturday][11] == 10.0
+    assert report.heat[saturday][12] == 0.0
+    # Monday 09-21: ppx-1 and gem-dt busy.
+    assert report.heat[monday][9] == 20.0 and report.heat[monday][21] == 0.0
+
+
+def test_day_report_starts_at_local_midnight_and_counts_the_running_session(week_of_work):
+    report = analytics.utilisation(week_of_work.id, "day")
+    assert report.start == msk(25, 0)
+    assert report.work_hours == 9.0
+    gem = next(r for r in report.slots if r.slot_id == "gem-dt")
+    assert (gem.sessions, gem.hours_used) == (1, 3.0)
+
+
+def test_csv_export_has_a_row_per_slot_with_the_same_figures(week_of_work):
+    report = analytics.utilisation(week_of_work.id, "month")
+    rows = list(csv.reader(io.StringIO(analytics.to_csv(report))))
+    assert rows[0][0].startswith("Период: 26.10.2026 18:00")
+    assert rows[1][:4] == ["slot_id", "Сервис", "Сессий", "Часов"]
+    by_id = {r[0]: r for r in rows[2:]}
+    assert len(by_id) == 10
+    assert by_id["nbp"][2:4] == ["2", "5.0"]
+    assert by_id["ppx-1"][7] == "1"
+
+
+def test_report_refuses_regular_users_and_unknown_periods(week_of_work, make_user):
+    anna = make_user("carl")
+    with pytest.raises(Forbidden):
+        analytics.utilisation(anna.id, "week")
+    with pytest.raises(DomainError):
+        analytics.utilisation(week_of_work.id, "year")
