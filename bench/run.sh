@@ -10,3 +10,4 @@ python -m bench.board_latency --tabs 2 20 --rounds 5
 python -m bench.rooms
 python -m bench.bookings
 python -m bench.dumps
+python -m bench.usage

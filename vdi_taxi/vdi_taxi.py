@@ -13,6 +13,7 @@ from state.dashboard import DashboardState
 from state.login import EnrolState, LoginState
 from state.profile import OnboardingState, ProfileState
 from state.session import SessionEndState, SessionPageState
+from state.usage import UsageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
 from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler, run_telegram
@@ -80,7 +81,7 @@ app.add_page(
     admin_page,
     route=routes.ADMIN,
     title="Админ-панель — VDI Такси",
-    on_load=[AuthState.guard, AdminState.load],
+    on_load=[AuthState.guard, AdminState.load, UsageState.load_usage],
 )
 app.add_page(
     onboarding_page,

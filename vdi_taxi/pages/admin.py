@@ -1,9 +1,10 @@
-"""/admin — health of rooms and services, users, audit log (admins only)."""
+"""/admin — utilisation, health of rooms and services, users, templates, audit log (admins only)."""
 
 import reflex as rx
 
 from components import theme
 from components.layout import protected_page
+from components.usage import usage_tab
 from services.admin import AuditRow, RoomRow, SlotRow, UserRow
 from state.admin import AdminState
 
@@ -442,16 +443,18 @@ def admin_page() -> rx.Component:
             rx.heading("Админ-панель", size="6"),
             rx.tabs.root(
                 rx.tabs.list(
+                    rx.tabs.trigger("Загрузка", value="usage"),
                     rx.tabs.trigger("Здоровье", value="health"),
                     rx.tabs.trigger("Сервисы", value="services"),
                     rx.tabs.trigger("Пользователи", value="users"),
                     rx.tabs.trigger("Журнал", value="audit"),
                 ),
+                rx.tabs.content(usage_tab(), value="usage", padding_top="1em"),
                 rx.tabs.content(_health(), value="health", padding_top="1em"),
                 rx.tabs.content(_services(), value="services", padding_top="1em"),
                 rx.tabs.content(_users(), value="users", padding_top="1em"),
                 rx.tabs.content(_audit(), value="audit", padding_top="1em"),
-                default_value="health",
+                default_value="usage",
                 width="100%",
             ),
             width="100%",

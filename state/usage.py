@@ -1,0 +1,149 @@
+"""The admin «Загрузка» tab: utilisation charts, heat map, advice and CSV export."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import reflex as rx
+
+from services import analytics
+from services.errors import DomainError
+from state.auth import AuthState
+
+REFUSED = "Только для администраторов"
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    slot_id: str
+    service_name: str
+    sessions: int
+    hours: float
+    work_pct: float
+    waits: int
+    avg_wait: float
+    no_shows: int
+    monthly_cost: str
+    cost_per_hour: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    title: str
+    background: str
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    weekday: str
+    cells: list[HeatCell]
+
+
+def _heat_colour(pct: float) -> str:
+    # Transparent when idle, towards solid amber when every slot was busy.
+    return "rgba(148, 163, 184, 0.08)" if pct <= 0 else f"rgba(245, 158, 11, {0.15 + 0.85 * min(pct, 100) / 100:.2f})"
+
+
+class UsageState(AuthState):
+    period: str = "week"
+    usage: list[UsageRow] = []
+    chart: list[dict[str, float | str]] = []
+    heat: list[HeatRow] = []
+    advice: list[str] = []
+    work_hours: float = 0
+    total_hours: float = 0
+    loading: bool = False
+
+    @rx.var
+    def chart_height(self) -> int:
+        return 60 + 30 * max(len(self.usage), 1)
+
+    error: str = ""
+
+    @rx.event
+    async def load_usage(self):
+        info = self._current_admin()
+        if info is None:
+            return
+        self.loading, self.error = True, ""
+        yield
+        try:
+            report = await asyncio.to_thread(analytics.utilisation, info.id, self.period)
+        except DomainError as exc:
+            self.loading, self.error = False, exc.message
+            return
+        self._show(report)
+        self.loading = False
+
+    def _show(self, report: analytics.Utilisation) -> None:
+        self.usage = [
+            UsageRow(
+                slot_id=s.slot_id,
+                service_name=s.service_name,
+                sessions=s.sessions,
+                hours=s.hours_used,
+                work_pct=s.work_pct,
+                waits=s.queue_waits,
+                avg_wait=s.avg_wait_minutes,
+                no_shows=s.no_shows,
+                monthly_cost=f"${s.monthly_cost:g}",
+                cost_per_hour="—" if s.cost_per_hour is None else f"${s.cost_per_hour:.2f}",
+                verdict=s.verdict,
+            )
+            for s in report.slots
+        ]
+        self.chart = [
+            {
+                "name": s.service_name,
+                "hours": s.hours_used,
+                "pct": s.work_pct,
+                "wait": s.avg_wait_minutes,
+                "no_shows": s.no_shows,
+            }
+            for s in report.slots
+        ]
+        self.heat = [
+            HeatRow(
+                weekday=analytics.WEEKDAYS[d],
+                cells=[
+                    HeatCell(
+                        title=f"{analytics.WEEKDAYS[d]} {h:02d}:00 — занято {pct:.0f}%",
+                        background=_heat_colour(pct),
+                    )
+                    for h, pct in enumerate(report.heat[d])
+                ],
+            )
+            for d in range(7)
+        ]
+        self.advice = report.recommendations
+        self.work_hours, self.total_hours = report.work_hours, round(report.total_hours, 1)
+
+    @rx.event
+    async def set_period(self, period: str | list[str]):
+        period = str(period[0] if isinstance(period, list) and period else period)
+        if self._current_admin() is None:
+            yield rx.toast.error(REFUSED)
+            return
+        if period not in analytics.PERIODS:
+            yield rx.toast.error("Неизвестный период")
+            return
+        self.period = period
+        yield UsageState.load_usage
+
+    @rx.event
+    async def export_csv(self):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            report = await asyncio.to_thread(analytics.utilisation, info.id, self.period)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        # The byte order mark lets spreadsheet programs read the Cyrillic headers as UTF-8.
+        return rx.download(
+            data="\ufeff" + analytics.to_csv(report),
+            filename=f"vdi-taxi-usage-{self.period}-{report.end:%Y%m%d}.csv",
+            mime_type="text/csv",
+        )
