@@ -358,3 +358,30 @@ class Dump(SQLModel, table=True):
     ready_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     expires_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
     notification_id: int | None = None
+
+
+class Template(SQLModel, table=True):
+    """A named set of slots for one kind of task, launched (taken) together."""
+
+    __tablename__ = "templates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(80), unique=True, nullable=False))
+    icon: str = Field(default="🔍", max_length=8)
+    # Where the task starts; shown on the session page to open in the remote browser.
+    url: str | None = Field(default=None, max_length=500)
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    )
+    created_at: datetime = Field(sa_column=_dt())
+    usage_count: int = 0
+
+
+class TemplateSlot(SQLModel, table=True):
+    __tablename__ = "template_slots"
+
+    template_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("templates.id", ondelete="CASCADE"), primary_key=True)
+    )
+    slot_id: str = Field(sa_column=Column(String(32), ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True))
+    position: int = 0

@@ -1,4 +1,4 @@
-"""Demo data: the ten slots of v4 and two demo accounts. Idempotent."""
+"""Demo data: the ten slots of v4, its three templates and two demo accounts. Idempotent."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pyotp
 from sqlmodel import select
 
-from services import auth, crypto
+from services import auth, clock, crypto
 from services.db import bump_board_version, session_scope
-from services.models import Slot, User
+from services.models import Slot, Template, TemplateSlot, User
 
 # id, service name, tier, category, accent, $/month — v4's production set, in its order.
 DEMO_SLOTS: list[tuple[str, str, str, str, str, float]] = [
@@ -44,6 +44,12 @@ class DemoAccount:
     is_admin: bool
     totp_secret: str | None
 
+
+DEMO_TEMPLATES = (
+    ("🔍", "Ресерч конкурентов", ("ppx-1", "nb-drive")),
+    ("🎬", "Создание видео", ("gem-veo", "hf-1")),
+    ("📊", "Подготовка презентации", ("gem-dt", "nbp")),
+)
 
 DEMO_ADMIN = ("admin", "admin123", "Админ", True)
 DEMO_USER = ("anna", "anna1234", "Анна", False)
@@ -84,6 +90,15 @@ def seed_demo() -> list[DemoAccount]:
                     # The demo admin starts enrolled, so the printed secret is all one needs.
                     user.totp_secret_enc = crypto.encrypt(pyotp.random_base32())
                 session.add(user)
+        if session.exec(select(Template)).first() is None:
+            for icon, name, slot_ids in DEMO_TEMPLATES:
+                template = Template(name=name, icon=icon, created_at=clock.now())
+                session.add(template)
+                session.flush()
+                assert template.id is not None
+                session.add_all(
+                    TemplateSlot(template_id=template.id, slot_id=s, position=i) for i, s in enumerate(slot_ids)
+                )
         bump_board_version(session)
     return demo_accounts()
 

@@ -223,8 +223,12 @@ def _active_on_slot(session: Session, slot_id: str) -> tuple[SlotSession, User] 
     return (row[0], row[1]) if row else None
 
 
+class Occupied(Conflict):
+    """Someone else has the slot now (working, booked or offered): one can queue for it."""
+
+
 def _busy_error(occupant: User) -> Conflict:
-    return Conflict(f"Слот уже занят пользователем {occupant.name}")
+    return Occupied(f"Слот уже занят пользователем {occupant.name}")
 
 
 def _limit_error(session: Session, user_id: int, limit: int) -> Conflict:
@@ -265,10 +269,10 @@ def take_slot(
         now = clock.now()
         booked = bookings.current_booking(session, slot_id, now)
         if booked and booked[1].id != user_id:
-            raise Conflict(f"Слот забронирован: {booked[1].name} до {bookings.hhmm(booked[0].ends_at)}")
+            raise Occupied(f"Слот забронирован: {booked[1].name} до {bookings.hhmm(booked[0].ends_at)}")
         offer = queue.current_offer(session, slot_id, now)
         if offer and offer.user_id != user_id:
-            raise Conflict("Слот предложен следующему в очереди")
+            raise Occupied("Слот предложен следующему в очереди")
         deadline = session_deadline(session, slot, user_id, now)
     work = _insert_session(user_id, slot_id, via_template, limit, deadline)
     assert work.id is not None
