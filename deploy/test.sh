@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh
 
-# Chromium for the browser tests; a Docker engine and debootstrap for the room tests.
-apt_install chromium docker.io debootstrap
+# Chromium (with an emoji font, as users' browsers have, for the screenshots) for the browser
+# tests; a Docker engine and debootstrap for the room tests.
+apt_install chromium fonts-noto-color-emoji docker.io debootstrap
 install_app tests/requirements.txt
 
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

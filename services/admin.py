@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -136,6 +137,39 @@ def user_rows(actor_id: int) -> list[UserRow]:
             )
         )
     return rows
+
+
+def _password_or_generated(password: str) -> str:
+    # A generated one is shown to the admin once, to hand over; it is never stored in clear.
+    return password or secrets.token_urlsafe(9)
+
+
+def create_user(actor_id: int, form: dict) -> tuple[UserRow, str]:
+    """Create an account; returns its row and the initial password (generated when left empty)."""
+    require_admin(actor_id)
+    password = _password_or_generated(str(form.get("password", "") or ""))
+    info = users.create_user(
+        str(form.get("username", "")),
+        str(form.get("name", "")),
+        password,
+        is_admin=str(form.get("is_admin", "")).lower() in {"on", "true", "1"},
+        actor_id=actor_id,
+    )
+    row = next(r for r in user_rows(actor_id) if r.username == info.username)
+    return row, password
+
+
+def reset_user_password(actor_id: int, username: str, password: str = "") -> str:
+    """Set a new password (generated when empty) and sign the person out everywhere."""
+    require_admin(actor_id)
+    password = _password_or_generated(password)
+    users.reset_password(username, password, actor_id=actor_id)
+    return password
+
+
+def rename_user(actor_id: int, username: str, name: str) -> None:
+    require_admin(actor_id)
+    users.rename(username, name, actor_id=actor_id)
 
 
 def set_user_active(actor_id: int, username: str, active: bool) -> None:

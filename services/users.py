@@ -1,4 +1,4 @@
-"""Account management used by the operator CLI (and later the admin panel)."""
+"""Account management used by the operator CLI and the admin panel."""
 
 from __future__ import annotations
 
@@ -32,9 +32,7 @@ def create_user(
     username: str, name: str, password: str, *, is_admin: bool = False, actor_id: int | None = None
 ) -> auth.UserInfo:
     username = normalise_username(username)
-    name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise DomainError("Введите имя (до 120 символов)")
+    name = _clean_name(name)
     password_hash = auth.hash_password(password)
     with session_scope() as session:
         if session.exec(select(User).where(User.username == username)).first():
@@ -44,6 +42,22 @@ def create_user(
         session.flush()
         audit.record(session, "user_created", actor_id=actor_id, subject=username, detail="admin" if is_admin else "")
         return auth.UserInfo.of(user)
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise DomainError("Введите имя (до 120 символов)")
+    return name
+
+
+def rename(username: str, name: str, *, actor_id: int | None = None) -> None:
+    name = _clean_name(name)
+    with session_scope() as session:
+        user = _by_username(session, username)
+        old, user.name = user.name, name
+        session.add(user)
+        audit.record(session, "user_renamed", actor_id=actor_id, subject=user.username, detail=f"{old} → {name}")
 
 
 def reset_password(username: str, password: str, *, actor_id: int | None = None) -> None:

@@ -40,6 +40,14 @@ class AdminState(AuthState):
     creds_password: str = ""
     confirm_disable_slot: str = ""
     confirm_disable_text: str = ""
+    user_form_open: bool = False
+    user_form_error: str = ""
+    rename_username: str = ""
+    rename_name: str = ""
+    rename_error: str = ""
+    # A password to hand over, shown once after creating or resetting.
+    issued_for: str = ""
+    issued_password: str = ""
 
     def _reload(self, admin_id: int) -> None:
         h = admin.health(admin_id)
@@ -251,3 +259,78 @@ class AdminState(AuthState):
             return rx.toast.error(exc.message)
         self._reload(info.id)
         return rx.toast.success(message)
+
+    # ------------------------------------------------------------------ users tab
+
+    @rx.event
+    def new_user(self):
+        if self._current_admin() is None:
+            return rx.toast.error(REFUSED)
+        self.user_form_error, self.user_form_open = "", True
+        return None
+
+    @rx.event
+    def set_user_form_open(self, value: bool):
+        self.user_form_open = bool(value)
+
+    @rx.event
+    def create_user(self, form: dict):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        data = {k: str(v)[:200] for k, v in dict(form).items() if k in {"username", "name", "password", "is_admin"}}
+        try:
+            row, password = admin.create_user(info.id, data)
+        except DomainError as exc:
+            self.user_form_error = exc.message
+            return None
+        self.user_form_open = False
+        self._reload(info.id)
+        if not data.get("password"):
+            self.issued_for, self.issued_password = row.username, password
+        return rx.toast.success("Пользователь создан", description=f"{row.name} ({row.username})")
+
+    @rx.event
+    def reset_password(self, username: str):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            password = admin.reset_user_password(info.id, str(username)[:64])
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload(info.id)
+        self.issued_for, self.issued_password = str(username)[:64], password
+        return None
+
+    @rx.event
+    def close_issued(self, _open: bool = False):
+        self.issued_for, self.issued_password = "", ""
+
+    @rx.event
+    def start_rename(self, username: str):
+        if self._current_admin() is None:
+            return rx.toast.error(REFUSED)
+        row = next((u for u in self.people if u.username == str(username)), None)
+        if row is None:
+            return rx.toast.error("Пользователь не найден")
+        self.rename_username, self.rename_name, self.rename_error = row.username, row.name, ""
+        return None
+
+    @rx.event
+    def cancel_rename(self, _open: bool = False):
+        self.rename_username = ""
+
+    @rx.event
+    def save_rename(self, form: dict):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        try:
+            admin.rename_user(info.id, self.rename_username, str(form.get("name", ""))[:200])
+        except DomainError as exc:
+            self.rename_error = exc.message
+            return None
+        self.rename_username = ""
+        self._reload(info.id)
+        return rx.toast.success("Имя изменено")

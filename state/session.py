@@ -6,7 +6,7 @@ import asyncio
 
 import reflex as rx
 
-from services import bookings, db, dumps, slots, telegram
+from services import bookings, db, dumps, slots, telegram, templates
 from services.errors import DomainError
 from services.settings import get_settings
 from state.auth import AuthState
@@ -25,6 +25,11 @@ class SessionPageState(AuthState):
     releasing: bool = False
     # Board version when the page loaded: an older board cannot prove the session ended.
     loaded_version: int = 0
+    # How many slots the person holds now: above one, the page offers to switch between them.
+    open_count: int = 0
+    # Opened from a template launch: its id (kept when switching) and its starting address.
+    template_id: int = 0
+    template_url: str = ""
 
     @rx.event
     def load(self):
@@ -47,6 +52,20 @@ class SessionPageState(AuthState):
         self.access_url = work.access_url
         self.is_demo_room = work.is_demo_room
         self.started_at_ms = int(work.started_at.timestamp() * 1000)
+        self.open_count = len(slots.active_sessions_of(info.id))
+        self._load_template(work.slot_id)
+
+    def _load_template(self, slot_id: str) -> None:
+        raw = str(self.router.url.query_parameters.get("template", ""))
+        self.template_id, self.template_url = 0, ""
+        if not raw.isdigit() or len(raw) > 9:
+            return
+        try:
+            view = templates.get_template(int(raw))
+        except DomainError:
+            return
+        if slot_id in view.slot_ids:
+            self.template_id, self.template_url = view.id, view.url
 
     @rx.event
     async def release(self):

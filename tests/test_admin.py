@@ -25,6 +25,9 @@ def test_every_admin_operation_refuses_a_regular_user(make_user, demo_slots):
         lambda: admin.save_slot(anna.id, {"id": "x-1", "service_name": "X"}, creating=True),
         lambda: admin.reveal_credentials(anna.id, "ppx-1"),
         lambda: admin.set_slot_active(anna.id, "ppx-1", False),
+        lambda: admin.create_user(anna.id, {"username": "evil", "name": "Evil", "is_admin": "on"}),
+        lambda: admin.reset_user_password(anna.id, "boris", "taken-over-1"),
+        lambda: admin.rename_user(anna.id, "boris", "Not Boris"),
     ]
     for call in calls:
         with pytest.raises(Forbidden):
@@ -116,3 +119,40 @@ def test_disabling_a_slot_in_use_asks_first_then_ends_the_session(make_user, dem
     admin.set_slot_active(boss.id, "nbp", False, end_running=True)
     assert slots.get_session(work.id).end_reason == "admin_force"
     assert "nbp" not in {c.id for g in slots.load_board() for c in g.slots}
+
+
+def test_admin_creates_a_user_with_a_generated_password_and_resets_it(make_user, database):
+    boss = make_user("boss", admin=True)
+    row, password = admin.create_user(boss.id, {"username": " Vera.K ", "name": " Вера  Котова ", "password": ""})
+    assert (row.username, row.name, row.is_admin, row.is_active) == ("vera.k", "Вера Котова", False, True)
+    assert len(password) >= 12
+    token = auth.login("vera.k", password).token
+    new_password = admin.reset_user_password(boss.id, "vera.k")
+    assert new_password != password
+    assert auth.resolve_token(token) is None  # signed out everywhere
+    assert auth.login("vera.k", new_password).user.name == "Вера Котова"
+    admin.reset_user_password(boss.id, "vera.k", "chosen-by-admin")
+    assert auth.login("vera.k", "chosen-by-admin").user.username == "vera.k"
+    admin.rename_user(boss.id, "vera.k", "Вера Петрова")
+    assert {u.username: u.name for u in admin.user_rows(boss.id)}["vera.k"] == "Вера Петрова"
+    with session_scope() as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.subject == "vera.k")).all()
+    kinds = [e.kind for e in events if e.kind != "login"]
+    assert kinds == ["user_created", "password_reset", "password_reset", "user_renamed"]
+    assert all(password not in e.detail and new_password not in e.detail for e in events)
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"username": "x", "name": "Икс"}, "Логин"),
+        ({"username": "ok-name", "name": ""}, "Введите имя"),
+        ({"username": "ok-name", "name": "Имя", "password": "short"}, "не короче 8"),
+        ({"username": "boss", "name": "Второй"}, "уже существует"),
+    ],
+)
+def test_invalid_new_users_are_refused(make_user, database, form, message):
+    boss = make_user("boss", admin=True)
+    with pytest.raises(DomainError, match=message):
+        admin.create_user(boss.id, form)
+    assert [u.username for u in admin.user_rows(boss.id)] == ["boss"]

@@ -13,6 +13,7 @@ from state.dashboard import DashboardState
 from state.login import EnrolState, LoginState
 from state.profile import OnboardingState, ProfileState
 from state.session import SessionEndState, SessionPageState
+from state.templates import TemplatesState
 from state.usage import UsageState
 from vdi_taxi import routes
 from vdi_taxi.http_routes import ROUTES
@@ -51,7 +52,13 @@ app.add_page(
     dashboard_page,
     route=routes.DASHBOARD,
     title="VDI Такси",
-    on_load=[AuthState.guard, DashboardState.load, BookingState.load_mine, SlotBoard.join],
+    on_load=[
+        AuthState.guard,
+        DashboardState.load,
+        TemplatesState.load_templates,
+        BookingState.load_mine,
+        SlotBoard.join,
+    ],
 )
 app.add_page(
     session_page,
@@ -81,7 +88,7 @@ app.add_page(
     admin_page,
     route=routes.ADMIN,
     title="Админ-панель — VDI Такси",
-    on_load=[AuthState.guard, AdminState.load, UsageState.load_usage],
+    on_load=[AuthState.guard, AdminState.load, UsageState.load_usage, TemplatesState.load_admin],
 )
 app.add_page(
     onboarding_page,

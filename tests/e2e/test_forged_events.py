@@ -61,3 +61,32 @@ def test_forged_admin_panel_events_from_a_regular_user_change_nothing(live_app, 
     assert auth_service.login(mallory.username, mallory.password).user.is_admin is False
     board = {c.id for g in slots.load_board() for c in g.slots}
     assert "evil-1" not in board and "ppx-2" in board
+
+
+def test_forged_template_users_and_report_events_from_a_regular_user_change_nothing(live_app, account):
+    from services import templates, users
+    from state.admin import AdminState
+    from state.templates import TemplatesState
+    from state.usage import UsageState
+
+    victim, mallory = account("Жертва"), account("Мэллори")
+    demo = templates.list_templates()[0]
+    client = RawClient(live_app.url)
+    try:
+        client.log_in(auth.login(mallory.username, mallory.password).token)
+        t, a, u = TemplatesState.get_full_name(), AdminState.get_full_name(), UsageState.get_full_name()
+        client.send(f"{t}.delete_template", {"template_id": demo.id})
+        client.send(f"{t}.new_template", {})
+        client.send(f"{a}.create_user", {"form": {"username": "backdoor", "name": "B", "is_admin": "on"}})
+        client.send(f"{a}.reset_password", {"username": victim.username})
+        client.send(f"{a}.save_rename", {"form": {"name": "Взломан"}})
+        client.send(f"{u}.export_csv", {})
+        client.wait_for("Только для администраторов")
+        # Launching a template that does not exist is refused with a clear message too.
+        client.send(f"{t}.launch", {"template_id": "999999"})
+        client.wait_for("Шаблон не найден")
+    finally:
+        client.close()
+    assert demo.id in {x.id for x in templates.list_templates()}
+    assert all(x.username != "backdoor" for x in users.list_users())
+    assert auth.login(victim.username, victim.password).user.name == "Жертва"

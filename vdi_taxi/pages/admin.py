@@ -4,6 +4,7 @@ import reflex as rx
 
 from components import theme
 from components.layout import protected_page
+from components.templates import templates_tab
 from components.usage import usage_tab
 from services.admin import AuditRow, RoomRow, SlotRow, UserRow
 from state.admin import AdminState
@@ -347,6 +348,14 @@ def _user_row(u: UserRow) -> rx.Component:
                     ),
                     rx.button("Включить", size="1", variant="soft", on_click=AdminState.set_active(u.username, True)),
                 ),
+                rx.button("✎ Имя", size="1", variant="soft", on_click=AdminState.start_rename(u.username)),
+                _confirm(
+                    "Сбросить пароль",
+                    "Сбросить пароль?",
+                    "Будет создан новый пароль, все входы пользователя отозваны.",
+                    AdminState.reset_password(u.username),
+                    "amber",
+                ),
                 _confirm(
                     "Сбросить 2FA",
                     "Сбросить 2FA?",
@@ -379,17 +388,135 @@ def _user_row(u: UserRow) -> rx.Component:
     )
 
 
-def _users() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                *(
-                    rx.table.column_header_cell(h)
-                    for h in ("Имя", "Статус", "Telegram", "Сессий за неделю", "Часов", "Действия")
-                )
-            )
+def _user_dialogs() -> rx.Component:
+    return rx.fragment(
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Новый пользователь"),
+                rx.form(
+                    rx.vstack(
+                        rx.cond(
+                            AdminState.user_form_error != "",
+                            rx.callout(
+                                AdminState.user_form_error,
+                                icon="triangle-alert",
+                                color_scheme="red",
+                                role="alert",
+                                width="100%",
+                            ),
+                        ),
+                        _field("Логин", "username", "ivan.petrov", autocomplete="off"),
+                        _field("Имя", "name", "Иван Петров"),
+                        _field(
+                            "Пароль",
+                            "password",
+                            "пусто — сгенерируем и покажем один раз",
+                            "password",
+                            autocomplete="new-password",
+                        ),
+                        rx.checkbox("Администратор (потребуется 2FA при входе)", name="is_admin"),
+                        rx.hstack(
+                            rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
+                            rx.button("Создать", type="submit"),
+                            justify="end",
+                            spacing="3",
+                            width="100%",
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=AdminState.create_user,
+                    reset_on_submit=False,
+                ),
+                max_width="460px",
+            ),
+            open=AdminState.user_form_open,
+            on_open_change=AdminState.set_user_form_open,
         ),
-        rx.table.body(rx.foreach(AdminState.people, _user_row)),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Имя пользователя ", AdminState.rename_username),
+                rx.form(
+                    rx.vstack(
+                        rx.cond(
+                            AdminState.rename_error != "",
+                            rx.callout(
+                                AdminState.rename_error, icon="triangle-alert", color_scheme="red", width="100%"
+                            ),
+                        ),
+                        rx.input(name="name", default_value=AdminState.rename_name, width="100%", aria_label="Имя"),
+                        rx.hstack(
+                            rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
+                            rx.button("Сохранить", type="submit"),
+                            justify="end",
+                            spacing="3",
+                            width="100%",
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    on_submit=AdminState.save_rename,
+                    reset_on_submit=False,
+                ),
+                max_width="420px",
+            ),
+            open=AdminState.rename_username != "",
+            on_open_change=AdminState.cancel_rename,
+        ),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Пароль для ", AdminState.issued_for),
+                rx.vstack(
+                    rx.code(AdminState.issued_password, size="4", data_testid="issued-password"),
+                    rx.text(
+                        "Передайте пароль сотруднику лично. Он показан один раз и нигде не хранится в открытом виде.",
+                        size="2",
+                        color=theme.MUTED,
+                    ),
+                    rx.hstack(
+                        rx.button(
+                            rx.icon("copy", size=16),
+                            "Скопировать",
+                            variant="soft",
+                            on_click=[rx.set_clipboard(AdminState.issued_password), rx.toast("Скопировано")],
+                        ),
+                        rx.dialog.close(rx.button("Готово")),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                max_width="420px",
+            ),
+            open=AdminState.issued_password != "",
+            on_open_change=AdminState.close_issued,
+        ),
+    )
+
+
+def _users() -> rx.Component:
+    return rx.vstack(
+        rx.button("+ Добавить пользователя", on_click=AdminState.new_user),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *(
+                            rx.table.column_header_cell(h)
+                            for h in ("Имя", "Статус", "Telegram", "Сессий за неделю", "Часов", "Действия")
+                        )
+                    )
+                ),
+                rx.table.body(rx.foreach(AdminState.people, _user_row)),
+                width="100%",
+                min_width="860px",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        _user_dialogs(),
+        spacing="3",
         width="100%",
     )
 
@@ -444,15 +571,19 @@ def admin_page() -> rx.Component:
             rx.tabs.root(
                 rx.tabs.list(
                     rx.tabs.trigger("Загрузка", value="usage"),
-                    rx.tabs.trigger("Здоровье", value="health"),
                     rx.tabs.trigger("Сервисы", value="services"),
                     rx.tabs.trigger("Пользователи", value="users"),
+                    rx.tabs.trigger("Шаблоны", value="templates"),
+                    rx.tabs.trigger("Здоровье", value="health"),
                     rx.tabs.trigger("Журнал", value="audit"),
+                    # Six tabs do not fit a phone's width: they wrap instead of hiding.
+                    style={"flex_wrap": "wrap"},
                 ),
                 rx.tabs.content(usage_tab(), value="usage", padding_top="1em"),
-                rx.tabs.content(_health(), value="health", padding_top="1em"),
                 rx.tabs.content(_services(), value="services", padding_top="1em"),
                 rx.tabs.content(_users(), value="users", padding_top="1em"),
+                rx.tabs.content(templates_tab(), value="templates", padding_top="1em"),
+                rx.tabs.content(_health(), value="health", padding_top="1em"),
                 rx.tabs.content(_audit(), value="audit", padding_top="1em"),
                 default_value="usage",
                 width="100%",

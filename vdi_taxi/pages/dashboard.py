@@ -7,6 +7,7 @@ from components.booking import booking_dialog, my_bookings
 from components.common import loading
 from components.layout import protected_page
 from components.slot_card import active_session_banner, favourite_chip, offer_banner, slot_card
+from components.templates import template_cards
 from services.slots import CategoryGroup
 from state.auth import AuthState
 from state.board import SlotBoard
@@ -68,6 +69,7 @@ def dashboard_page() -> rx.Component:
             rx.foreach(SlotBoard.all_slots, active_session_banner),
             rx.foreach(SlotBoard.all_slots, offer_banner),
             _favourites(),
+            template_cards(),
             my_bookings(),
             rx.heading("Все сервисы", size="5", margin_top="0.5em"),
             rx.cond(

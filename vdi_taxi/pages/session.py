@@ -5,6 +5,7 @@ import reflex as rx
 from components import theme
 from components.common import elapsed, error_box
 from components.layout import protected_page
+from services.slots import SlotCard
 from state.auth import AuthState
 from state.board import SlotBoard
 from state.session import SessionEndState, SessionPageState
@@ -86,6 +87,76 @@ def _top_bar() -> rx.Component:
     )
 
 
+def _switch_chip(slot: SlotCard) -> rx.Component:
+    current = slot.id == SessionPageState.slot_id
+    href = rx.cond(
+        SessionPageState.template_id > 0,
+        "/session/" + slot.id + "?template=" + SessionPageState.template_id.to_string(),
+        "/session/" + slot.id,
+    )
+    return rx.cond(
+        slot.busy & (slot.occupant_id == AuthState.user_id),
+        rx.link(
+            rx.badge(
+                slot.service_name,
+                size="2",
+                variant=rx.cond(current, "solid", "soft"),
+                color_scheme=rx.cond(current, "amber", "gray"),
+                style={"cursor": "pointer", "white_space": "nowrap"},
+            ),
+            href=href,
+            aria_current=rx.cond(current, "page", "false"),
+            data_testid="switch-slot",
+        ),
+    )
+
+
+def _switcher() -> rx.Component:
+    """The person's other open slots (a template launch takes several) and the task's address."""
+    return rx.cond(
+        (SessionPageState.open_count > 1) | (SessionPageState.template_url != ""),
+        rx.hstack(
+            rx.cond(
+                SessionPageState.open_count > 1,
+                rx.hstack(
+                    rx.text("Мои слоты:", size="1", color=theme.MUTED, flex_shrink="0"),
+                    rx.foreach(SlotBoard.all_slots, _switch_chip),
+                    spacing="2",
+                    align="center",
+                    overflow_x="auto",
+                ),
+            ),
+            rx.spacer(),
+            rx.cond(
+                SessionPageState.template_url != "",
+                rx.hstack(
+                    rx.text("Адрес задачи:", size="1", color=theme.MUTED, flex_shrink="0"),
+                    rx.code(SessionPageState.template_url, size="1", truncate=True, max_width="260px"),
+                    rx.icon_button(
+                        rx.icon("copy", size=14),
+                        size="1",
+                        variant="soft",
+                        on_click=[
+                            rx.set_clipboard(SessionPageState.template_url),
+                            rx.toast("Адрес скопирован — вставьте его в удалённый браузер"),
+                        ],
+                        aria_label="Скопировать адрес задачи",
+                    ),
+                    spacing="2",
+                    align="center",
+                ),
+            ),
+            width="100%",
+            padding="0.35em 1em",
+            spacing="3",
+            align="center",
+            wrap="wrap",
+            border_bottom=f"1px solid {theme.CARD_BORDER}",
+            data_testid="slot-switcher",
+        ),
+    )
+
+
 def _ending_banner() -> rx.Component:
     """Shown once the scheduler has warned: time left, and the one extension."""
     return rx.cond(
@@ -150,6 +221,7 @@ def session_page() -> rx.Component:
             ),
             rx.vstack(
                 _top_bar(),
+                _switcher(),
                 _ending_banner(),
                 rx.box(
                     rx.cond(

@@ -1,0 +1,242 @@
+"""Templates: dashboard cards and launch report, and the admin «Шаблоны» tab."""
+
+import reflex as rx
+
+from components import theme
+from services.templates import Skipped
+from state.templates import SlotOption, TemplateCard, TemplatesState
+
+
+def _template_card(t: TemplateCard) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(t.icon, size="5"),
+            rx.text(t.name, weight="medium", size="3"),
+            align="center",
+            spacing="2",
+        ),
+        rx.text(t.slot_names, size="1", color=theme.MUTED, flex="1"),
+        rx.button(
+            rx.cond(TemplatesState.launching == t.id, rx.spinner(size="1"), rx.icon("rocket", size=14)),
+            "Запустить",
+            size="2",
+            width="100%",
+            disabled=TemplatesState.launching != 0,
+            on_click=TemplatesState.launch(t.id),
+        ),
+        min_width="220px",
+        max_width="260px",
+        padding="0.8em 0.9em",
+        spacing="2",
+        style=theme.card_style,
+        data_testid="template-card",
+    )
+
+
+def template_cards() -> rx.Component:
+    return rx.cond(
+        TemplatesState.cards.length() > 0,
+        rx.vstack(
+            rx.heading("📋 Шаблоны задач", size="4"),
+            rx.text("Занимает все свободные слоты шаблона сразу.", size="2", color=theme.MUTED),
+            rx.hstack(
+                rx.foreach(TemplatesState.cards, _template_card),
+                overflow_x="auto",
+                width="100%",
+                spacing="3",
+                padding_bottom="0.25em",
+                align="stretch",
+            ),
+            _launch_dialog(),
+            width="100%",
+            spacing="2",
+        ),
+    )
+
+
+def _skipped_row(s: Skipped) -> rx.Component:
+    return rx.hstack(
+        rx.icon(rx.cond(s.queueable, "clock", "ban"), size=16, color=theme.BUSY, flex_shrink="0"),
+        rx.vstack(
+            rx.text(s.service_name, weight="medium", size="2"),
+            rx.text(s.reason, size="1", color=theme.MUTED),
+            spacing="0",
+        ),
+        align="start",
+        spacing="2",
+        data_testid="skipped-slot",
+    )
+
+
+def _launch_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Шаблон «", TemplatesState.launch_name, "»"),
+            rx.dialog.description(
+                rx.cond(
+                    TemplatesState.launch_taken.length() > 0,
+                    rx.text("Занято слотов: ", TemplatesState.launch_taken.length(), ". Не удалось занять:"),
+                    rx.text("Все слоты шаблона заняты:"),
+                ),
+                size="2",
+            ),
+            rx.vstack(rx.foreach(TemplatesState.launch_skipped, _skipped_row), spacing="2", margin_y="1em"),
+            rx.hstack(
+                rx.cond(
+                    TemplatesState.queueable_count > 0,
+                    rx.button(
+                        rx.icon("list-ordered", size=16),
+                        "Встать в очередь на занятые",
+                        on_click=TemplatesState.queue_for_skipped,
+                    ),
+                ),
+                rx.cond(
+                    TemplatesState.launch_taken.length() > 0,
+                    rx.button("Открыть сессию", variant="soft", on_click=TemplatesState.open_launched),
+                    rx.dialog.close(rx.button("Закрыть", variant="soft", color_scheme="gray")),
+                ),
+                justify="end",
+                spacing="3",
+                wrap="wrap",
+            ),
+            max_width="480px",
+        ),
+        open=TemplatesState.launch_open,
+        on_open_change=TemplatesState.set_launch_open,
+    )
+
+
+# ------------------------------------------------------------------------ admin tab
+
+
+def _editor_row(t: TemplateCard) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.hstack(rx.text(t.icon), rx.text(t.name, weight="medium"), spacing="2")),
+        rx.table.cell(rx.cond(t.slot_names != "", t.slot_names, rx.text("нет активных слотов", color=theme.BUSY))),
+        rx.table.cell(rx.cond(t.url != "", rx.link(t.url, href=t.url, is_external=True, size="2"), "—")),
+        rx.table.cell(t.usage_count),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("✎ Редактировать", size="1", variant="soft", on_click=TemplatesState.edit_template(t.id)),
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(
+                        rx.button(rx.icon("trash-2", size=14), "Удалить", size="1", variant="soft", color_scheme="red")
+                    ),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Удалить шаблон «", t.name, "»?"),
+                        rx.alert_dialog.description("Слоты и сессии не затрагиваются."),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
+                            rx.alert_dialog.action(
+                                rx.button("Удалить", color_scheme="red", on_click=TemplatesState.delete_template(t.id))
+                            ),
+                            justify="end",
+                            spacing="3",
+                            margin_top="1em",
+                        ),
+                    ),
+                ),
+                spacing="2",
+            )
+        ),
+        data_testid="template-row",
+    )
+
+
+def _slot_checkbox(option: SlotOption) -> rx.Component:
+    return rx.checkbox(
+        option.name,
+        checked=TemplatesState.form_slots.contains(option.id),
+        on_change=lambda checked: TemplatesState.toggle_form_slot(option.id, checked),
+        size="2",
+    )
+
+
+def _editor_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(TemplatesState.form_id == 0, "Создать шаблон", "Редактировать шаблон")),
+            rx.form(
+                rx.vstack(
+                    rx.cond(
+                        TemplatesState.form_error != "",
+                        rx.callout(
+                            TemplatesState.form_error,
+                            icon="triangle-alert",
+                            color_scheme="red",
+                            role="alert",
+                            width="100%",
+                        ),
+                    ),
+                    rx.text("Название", size="2", weight="medium"),
+                    rx.input(
+                        name="name", placeholder="Мой шаблон", default_value=TemplatesState.form_name, width="100%"
+                    ),
+                    rx.text("Иконка", size="2", weight="medium"),
+                    rx.segmented_control.root(
+                        rx.foreach(TemplatesState.icons, lambda i: rx.segmented_control.item(i, value=i)),
+                        value=TemplatesState.form_icon,
+                        on_change=TemplatesState.set_form_icon,
+                        aria_label="Иконка",
+                    ),
+                    rx.text("Слоты", size="2", weight="medium"),
+                    rx.vstack(
+                        rx.foreach(TemplatesState.slot_options, _slot_checkbox),
+                        max_height="220px",
+                        overflow_y="auto",
+                        spacing="2",
+                        width="100%",
+                        padding="0.5em",
+                        style=theme.card_style,
+                    ),
+                    rx.text("URL (опционально)", size="2", weight="medium"),
+                    rx.input(
+                        name="url", placeholder="https://...", default_value=TemplatesState.form_url, width="100%"
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
+                        rx.button(rx.cond(TemplatesState.form_id == 0, "Создать", "Сохранить"), type="submit"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=TemplatesState.save_template,
+                reset_on_submit=False,
+            ),
+            max_width="520px",
+        ),
+        open=TemplatesState.form_open,
+        on_open_change=TemplatesState.set_form_open,
+    )
+
+
+def templates_tab() -> rx.Component:
+    return rx.vstack(
+        rx.button("+ Создать шаблон", on_click=TemplatesState.new_template),
+        rx.cond(
+            TemplatesState.editor.length() > 0,
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *(
+                                rx.table.column_header_cell(h)
+                                for h in ("Название", "Слоты", "URL", "Использований", "Действия")
+                            )
+                        )
+                    ),
+                    rx.table.body(rx.foreach(TemplatesState.editor, _editor_row)),
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            rx.text("Шаблонов пока нет.", color=theme.MUTED),
+        ),
+        _editor_dialog(),
+        spacing="3",
+        width="100%",
+    )

@@ -1,0 +1,241 @@
+"""Templates: launching them from the dashboard, managing them in the admin panel."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import reflex as rx
+
+from services import admin, queue, templates
+from services.errors import DomainError
+from services.templates import Skipped, TemplateView
+from state.auth import AuthState
+from state.board import notify_board_changed
+from vdi_taxi import routes
+
+REFUSED = "Только для администраторов"
+
+
+@dataclass(frozen=True)
+class TemplateCard:
+    id: int
+    name: str
+    icon: str
+    url: str
+    slot_ids: list[str]
+    slot_names: str
+    usage_count: int
+
+
+@dataclass(frozen=True)
+class SlotOption:
+    id: str
+    name: str
+
+
+def _card(v: TemplateView) -> TemplateCard:
+    return TemplateCard(v.id, v.name, v.icon, v.url, v.slot_ids, v.slot_names, v.usage_count)
+
+
+def _template_id(raw) -> int | None:
+    text = str(raw)
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+class TemplatesState(AuthState):
+    cards: list[TemplateCard] = []
+    launching: int = 0
+    # The last launch's outcome, shown in a dialog when some slot was not taken.
+    launch_open: bool = False
+    launch_name: str = ""
+    launch_template_id: int = 0
+    launch_taken: list[str] = []
+    launch_skipped: list[Skipped] = []
+    # Admin editor.
+    editor: list[TemplateCard] = []
+    slot_options: list[SlotOption] = []
+    form_open: bool = False
+    form_id: int = 0
+    form_name: str = ""
+    form_url: str = ""
+    form_icon: str = templates.ICONS[0]
+    form_slots: list[str] = []
+    form_error: str = ""
+
+    @rx.var
+    def icons(self) -> list[str]:
+        return list(templates.ICONS)
+
+    @rx.var
+    def queueable_count(self) -> int:
+        return sum(1 for s in self.launch_skipped if s.queueable)
+
+    # ----------------------------------------------------------------- dashboard
+
+    @rx.event
+    def load_templates(self):
+        if self._current_user() is None:
+            return
+        self.cards = [_card(v) for v in templates.list_templates()]
+
+    @rx.event
+    async def launch(self, template_id: int):
+        info = self._current_user()
+        if info is None:
+            yield rx.redirect(routes.LOGIN)
+            return
+        tid = _template_id(template_id)
+        if tid is None:
+            yield rx.toast.error("Шаблон не найден")
+            return
+        if self.launching:
+            return
+        self.launching = tid
+        yield
+        try:
+            result = await asyncio.to_thread(templates.launch, info.id, tid)
+        except DomainError as exc:
+            self.launching = 0
+            yield rx.toast.error("Шаблон не запущен", description=exc.message)
+            return
+        self.launching = 0
+        if result.taken:
+            notify_board_changed()
+        self.launch_name, self.launch_template_id = result.name, result.template_id
+        self.launch_taken = result.taken
+        self.launch_skipped = result.skipped
+        self.load_templates()
+        if not result.skipped:
+            yield rx.toast.success(f"Запущен «{result.name}»", description=f"Занято слотов: {len(result.taken)}")
+            yield rx.redirect(self._session_url(result.taken[0]))
+            return
+        self.launch_open = True
+
+    def _session_url(self, slot_id: str) -> str:
+        return f"{routes.session_page(slot_id)}?template={self.launch_template_id}"
+
+    @rx.event
+    def queue_for_skipped(self):
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        joined, problems = [], []
+        for skipped in self.launch_skipped:
+            if not skipped.queueable:
+                continue
+            try:
+                place = queue.join_queue(info.id, skipped.slot_id)
+            except DomainError as exc:
+                problems.append(f"{skipped.service_name}: {exc.message}")
+            else:
+                joined.append(f"{skipped.service_name} — {place}-й")
+        notify_board_changed()
+        self.launch_open = False
+        events = []
+        if joined:
+            events.append(rx.toast.success("Вы в очереди", description="; ".join(joined)))
+        if problems:
+            events.append(rx.toast.error("Не получилось встать в очередь", description="; ".join(problems)))
+        if self.launch_taken:
+            events.append(rx.redirect(self._session_url(self.launch_taken[0])))
+        return events
+
+    @rx.event
+    def open_launched(self):
+        self.launch_open = False
+        if self.launch_taken and self._current_user() is not None:
+            return rx.redirect(self._session_url(self.launch_taken[0]))
+        return None
+
+    @rx.event
+    def set_launch_open(self, value: bool):
+        self.launch_open = bool(value)
+
+    # --------------------------------------------------------------------- admin
+
+    def _reload_editor(self) -> None:
+        self.editor = [_card(v) for v in templates.list_templates(active_only=False)]
+
+    @rx.event
+    def load_admin(self):
+        info = self._current_admin()
+        if info is None:
+            return
+        self._reload_editor()
+        self.slot_options = [SlotOption(r.id, r.service_name) for r in admin.slot_rows(info.id) if r.is_active]
+
+    @rx.event
+    def new_template(self):
+        if self._current_admin() is None:
+            return rx.toast.error(REFUSED)
+        self.form_id, self.form_name, self.form_url = 0, "", ""
+        self.form_icon, self.form_slots, self.form_error = templates.ICONS[0], [], ""
+        self.form_open = True
+        return None
+
+    @rx.event
+    def edit_template(self, template_id: int):
+        if self._current_admin() is None:
+            return rx.toast.error(REFUSED)
+        card = next((t for t in self.editor if t.id == _template_id(template_id)), None)
+        if card is None:
+            return rx.toast.error("Шаблон не найден")
+        self.form_id, self.form_name, self.form_url = card.id, card.name, card.url
+        self.form_icon, self.form_slots, self.form_error = card.icon, list(card.slot_ids), ""
+        self.form_open = True
+        return None
+
+    @rx.event
+    def set_form_open(self, value: bool):
+        self.form_open = bool(value)
+
+    @rx.event
+    def set_form_icon(self, icon: str | list[str]):
+        icon = str(icon[0] if isinstance(icon, list) and icon else icon)
+        if icon in templates.ICONS:
+            self.form_icon = icon
+
+    @rx.event
+    def toggle_form_slot(self, slot_id: str, checked: bool):
+        slot_id = str(slot_id)[:40]
+        if checked and slot_id not in self.form_slots:
+            self.form_slots = [*self.form_slots, slot_id]
+        elif not checked:
+            self.form_slots = [s for s in self.form_slots if s != slot_id]
+
+    @rx.event
+    def save_template(self, form: dict):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        data = {
+            "name": str(form.get("name", ""))[:200],
+            "url": str(form.get("url", ""))[:600],
+            "icon": self.form_icon,
+            "slot_ids": list(self.form_slots)[:20],
+        }
+        try:
+            view = templates.save_template(info.id, data, self.form_id or None, self._client_ip())
+        except DomainError as exc:
+            self.form_error = exc.message
+            return None
+        creating = not self.form_id
+        self.form_open = False
+        self._reload_editor()
+        return rx.toast.success("Шаблон создан" if creating else "Шаблон сохранён", description=view.name)
+
+    @rx.event
+    def delete_template(self, template_id: int):
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        tid = _template_id(template_id)
+        if tid is None:
+            return rx.toast.error("Шаблон не найден")
+        try:
+            name = templates.delete_template(info.id, tid, self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._reload_editor()
+        return rx.toast.success("Шаблон удалён", description=name)
