@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import error_box
+from components.common import confirm, error_box
 from state.booking import BookingState, MyBooking
 
 
@@ -73,25 +73,15 @@ def _my_booking_row(b: MyBooking) -> rx.Component:
         rx.icon("calendar-check", size=16, color=theme.MUTED),
         rx.text(b.service_name, " • ", b.label, " • ", b.duration, size="2"),
         rx.spacer(),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(
-                rx.icon_button(
-                    rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", aria_label="Отменить бронь"
-                )
+        confirm(
+            rx.icon_button(
+                rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", aria_label="Отменить бронь"
             ),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Отменить бронь?"),
-                rx.alert_dialog.description(rx.text(b.service_name, ", ", b.label)),
-                rx.hstack(
-                    rx.alert_dialog.cancel(rx.button("Не отменять", variant="soft", color_scheme="gray")),
-                    rx.alert_dialog.action(
-                        rx.button("Отменить бронь", color_scheme="red", on_click=BookingState.cancel(b.id))
-                    ),
-                    justify="end",
-                    spacing="3",
-                    margin_top="1em",
-                ),
-            ),
+            "Отменить бронь?",
+            rx.text(b.service_name, ", ", b.label),
+            BookingState.cancel(b.id),
+            confirm_label="Отменить бронь",
+            cancel_label="Не отменять",
         ),
         width="100%",
         align="center",

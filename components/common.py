@@ -29,3 +29,64 @@ def error_box(message) -> rx.Component:
 def elapsed(since_ms, mode: str = "clock", **props) -> rx.Component:
     """Text filled and ticked in the browser by /clock.js (no server round-trips)."""
     return rx.el.span(data_since=since_ms, data_mode=mode, **props)
+
+
+def confirm(
+    trigger: rx.Component | None,
+    title,
+    text,
+    on_confirm,
+    *,
+    confirm_label: str = "Да",
+    cancel_label: str = "Отмена",
+    colour: str = "red",
+    **root_props,
+) -> rx.Component:
+    """An "are you sure?" dialog: opened by its trigger, or controlled with open/on_open_change."""
+    parts = [rx.alert_dialog.trigger(trigger)] if trigger is not None else []
+    return rx.alert_dialog.root(
+        *parts,
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(text),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(cancel_label, variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(confirm_label, color_scheme=colour, on_click=on_confirm)),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+        **root_props,
+    )
+
+
+def form_dialog(
+    title, error, *fields: rx.Component, on_submit, submit_label="Сохранить", open, on_open_change, max_width="520px"
+) -> rx.Component:
+    """A dialog around a form: the server's error above the fields, Cancel and submit below."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(title),
+            rx.form(
+                rx.vstack(
+                    rx.cond(error != "", error_box(error)),
+                    *fields,
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
+                        rx.button(submit_label, type="submit"),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=on_submit,
+                reset_on_submit=False,
+            ),
+            max_width=max_width,
+        ),
+        open=open,
+        on_open_change=on_open_change,
+    )

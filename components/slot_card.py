@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import elapsed
+from components.common import confirm, elapsed
 from services.slots import SlotCard
 from state.auth import AuthState
 from state.booking import BookingState
@@ -131,29 +131,18 @@ def _star(slot: SlotCard) -> rx.Component:
 
 
 def _force_release(slot: SlotCard) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Освободить", color_scheme="red", variant="soft", size="2")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Освободить слот?"),
-            rx.alert_dialog.description(
-                rx.text(
-                    "Сессия пользователя ",
-                    rx.text.strong(slot.occupant_name),
-                    " в ",
-                    slot.service_name,
-                    " будет завершена сейчас же.",
-                )
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Да, освободить", color_scheme="red", on_click=DashboardState.force_release(slot.id))
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
+    return confirm(
+        rx.button("Освободить", color_scheme="red", variant="soft", size="2"),
+        "Освободить слот?",
+        rx.text(
+            "Сессия пользователя ",
+            rx.text.strong(slot.occupant_name),
+            " в ",
+            slot.service_name,
+            " будет завершена сейчас же.",
         ),
+        DashboardState.force_release(slot.id),
+        confirm_label="Да, освободить",
     )
 
 

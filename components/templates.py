@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components import theme
+from components.common import confirm, form_dialog
 from services.templates import Skipped
 from state.templates import SlotOption, TemplateCard, TemplatesState
 
@@ -118,23 +119,12 @@ def _editor_row(t: TemplateCard) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 rx.button("✎ Редактировать", size="1", variant="soft", on_click=TemplatesState.edit_template(t.id)),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button(rx.icon("trash-2", size=14), "Удалить", size="1", variant="soft", color_scheme="red")
-                    ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Удалить шаблон «", t.name, "»?"),
-                        rx.alert_dialog.description("Слоты и сессии не затрагиваются."),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
-                            rx.alert_dialog.action(
-                                rx.button("Удалить", color_scheme="red", on_click=TemplatesState.delete_template(t.id))
-                            ),
-                            justify="end",
-                            spacing="3",
-                            margin_top="1em",
-                        ),
-                    ),
+                confirm(
+                    rx.button(rx.icon("trash-2", size=14), "Удалить", size="1", variant="soft", color_scheme="red"),
+                    rx.text("Удалить шаблон «", t.name, "»?"),
+                    "Слоты и сессии не затрагиваются.",
+                    TemplatesState.delete_template(t.id),
+                    confirm_label="Удалить",
                 ),
                 spacing="2",
             )
@@ -152,62 +142,37 @@ def _slot_checkbox(option: SlotOption) -> rx.Component:
     )
 
 
+def _label(text: str) -> rx.Component:
+    return rx.text(text, size="2", weight="medium")
+
+
 def _editor_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(TemplatesState.form_id == 0, "Создать шаблон", "Редактировать шаблон")),
-            rx.form(
-                rx.vstack(
-                    rx.cond(
-                        TemplatesState.form_error != "",
-                        rx.callout(
-                            TemplatesState.form_error,
-                            icon="triangle-alert",
-                            color_scheme="red",
-                            role="alert",
-                            width="100%",
-                        ),
-                    ),
-                    rx.text("Название", size="2", weight="medium"),
-                    rx.input(
-                        name="name", placeholder="Мой шаблон", default_value=TemplatesState.form_name, width="100%"
-                    ),
-                    rx.text("Иконка", size="2", weight="medium"),
-                    rx.segmented_control.root(
-                        rx.foreach(TemplatesState.icons, lambda i: rx.segmented_control.item(i, value=i)),
-                        value=TemplatesState.form_icon,
-                        on_change=TemplatesState.set_form_icon,
-                        aria_label="Иконка",
-                    ),
-                    rx.text("Слоты", size="2", weight="medium"),
-                    rx.vstack(
-                        rx.foreach(TemplatesState.slot_options, _slot_checkbox),
-                        max_height="220px",
-                        overflow_y="auto",
-                        spacing="2",
-                        width="100%",
-                        padding="0.5em",
-                        style=theme.card_style,
-                    ),
-                    rx.text("URL (опционально)", size="2", weight="medium"),
-                    rx.input(
-                        name="url", placeholder="https://...", default_value=TemplatesState.form_url, width="100%"
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
-                        rx.button(rx.cond(TemplatesState.form_id == 0, "Создать", "Сохранить"), type="submit"),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="2",
-                    width="100%",
-                ),
-                on_submit=TemplatesState.save_template,
-                reset_on_submit=False,
-            ),
-            max_width="520px",
+    return form_dialog(
+        rx.cond(TemplatesState.form_id == 0, "Создать шаблон", "Редактировать шаблон"),
+        TemplatesState.form_error,
+        _label("Название"),
+        rx.input(name="name", placeholder="Мой шаблон", default_value=TemplatesState.form_name, width="100%"),
+        _label("Иконка"),
+        rx.segmented_control.root(
+            rx.foreach(TemplatesState.icons, lambda i: rx.segmented_control.item(i, value=i)),
+            value=TemplatesState.form_icon,
+            on_change=TemplatesState.set_form_icon,
+            aria_label="Иконка",
         ),
+        _label("Слоты"),
+        rx.vstack(
+            rx.foreach(TemplatesState.slot_options, _slot_checkbox),
+            max_height="220px",
+            overflow_y="auto",
+            spacing="2",
+            width="100%",
+            padding="0.5em",
+            style=theme.card_style,
+        ),
+        _label("URL (опционально)"),
+        rx.input(name="url", placeholder="https://...", default_value=TemplatesState.form_url, width="100%"),
+        on_submit=TemplatesState.save_template,
+        submit_label=rx.cond(TemplatesState.form_id == 0, "Создать", "Сохранить"),
         open=TemplatesState.form_open,
         on_open_change=TemplatesState.set_form_open,
     )

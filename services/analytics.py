@@ -163,7 +163,9 @@ def compute(period: str, now: datetime) -> Utilisation:
         missed[slot_id] += 1
 
     days = max((end - start).total_seconds() / 86400, 1 / 24)
-    rows, advice = [], []
+    rows: list[SlotUsage] = []
+    advice: list[str] = []
+    idle: list[tuple[str, float, float]] = []
     for slot in slots:
         hours = busy[slot.id] / 3600
         pct = 100 * busy_work[slot.id] / work_seconds if work_seconds else 0.0
@@ -181,8 +183,7 @@ def compute(period: str, now: datetime) -> Utilisation:
                 "рассмотрите добавление слота"
             )
         elif pct < IDLE_PCT and work_seconds:
-            cost = f" (${slot.monthly_cost:g}/мес)" if slot.monthly_cost else ""
-            advice.append(f"{slot.service_name}: занят {pct:.0f}% рабочего времени — рассмотрите отказ{cost}")
+            idle.append((slot.service_name, pct, slot.monthly_cost))
         rows.append(
             SlotUsage(
                 slot.id,
@@ -199,6 +200,14 @@ def compute(period: str, now: datetime) -> Utilisation:
             )
         )
 
+    if idle:
+        # One line for all idle slots, with what cancelling them would save.
+        names = ", ".join(f"{name} ({pct:.0f}%)" for name, pct, _ in idle)
+        saving = sum(cost for _, _, cost in idle)
+        advice.append(
+            f"Заняты меньше {IDLE_PCT:.0f}% рабочего времени: {names} — рассмотрите отказ"
+            + (f", экономия до ${saving:g}/мес" if saving else "")
+        )
     capacity = _hour_capacity(start, end)
     heat = [
         [

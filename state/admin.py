@@ -175,6 +175,15 @@ class AdminState(AuthState):
         self._reload(info.id)
 
     @rx.event
+    def open_tab(self, _tab: str):
+        """Each tab shows fresh data when opened (the journal most of all)."""
+        info = self._current_admin()
+        if info is None:
+            return rx.toast.error(REFUSED)
+        self._reload(info.id)
+        return None
+
+    @rx.event
     def set_audit_filter(self, kind: str):
         info = self._current_admin()
         if info is None:

@@ -88,7 +88,11 @@ def test_week_report_counts_hours_working_share_waits_no_shows_and_cost(week_of_
     advice = "\n".join(report.recommendations)
     assert "Perplexity Max #1: занят 80% рабочего времени — рассмотрите добавление слота" in advice
     assert "Gemini Ultra — Deep Think: в очереди ждали в среднем 30 мин (3 раз)" in advice
-    assert "Nano Banana Pro: занят 5% рабочего времени — рассмотрите отказ ($200/мес)" in advice
+    idle_line = report.recommendations[-1]
+    assert idle_line.startswith("Заняты меньше 10% рабочего времени: Perplexity Max #2 (0%),")
+    assert "Nano Banana Pro (5%)" in idle_line and "Perplexity Max #1" not in idle_line
+    # Every slot but ppx-1 and gem-dt: 200 * 4 + 250 * 2 + 50 * 2.
+    assert idle_line.endswith("рассмотрите отказ, экономия до $1400/мес")
 
 
 def test_heat_map_puts_busy_hours_on_their_local_weekday_and_hour(week_of_work):

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components import theme
+from components.common import confirm, form_dialog
 from components.layout import protected_page
 from components.templates import templates_tab
 from components.usage import usage_tab
@@ -11,19 +12,8 @@ from state.admin import AdminState
 
 
 def _confirm(label: str, title: str, text, on_confirm, colour: str = "red") -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme=colour)),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(text),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Да", color_scheme=colour, on_click=on_confirm)),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+    return confirm(
+        rx.button(label, size="1", variant="soft", color_scheme=colour), title, text, on_confirm, colour=colour
     )
 
 
@@ -199,68 +189,35 @@ def _field(label: str, name: str, placeholder: str = "", type_: str = "text", **
 
 
 def _service_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(AdminState.form_creating, "Добавить сервис", "Редактировать сервис")),
-            rx.form(
-                rx.vstack(
-                    rx.cond(
-                        AdminState.form_error != "",
-                        rx.callout(
-                            AdminState.form_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"
-                        ),
-                    ),
-                    rx.cond(AdminState.form_creating, _field("ID слота", "id", "ppx-4")),
-                    _field("Название", "service_name", "Perplexity Max #4"),
-                    rx.hstack(
-                        _field("Тариф", "tier", "Max / Pro / Ultra"),
-                        _field("$/мес", "monthly_cost", "200"),
-                        width="100%",
-                    ),
-                    rx.hstack(
-                        _field("Категория", "category", "РЕСЕРЧ"),
-                        _field("Цвет", "category_accent", "#3b82f6"),
-                        width="100%",
-                    ),
-                    _field("URL", "url", "https://..."),
-                    rx.hstack(
-                        _field("Продление", "renewal_date", "", "date"),
-                        _field("Макс. сессия, мин", "max_session_minutes", "180"),
-                        width="100%",
-                    ),
-                    rx.hstack(
-                        _field("Логин подписки", "login", "не меняется, если пусто", autocomplete="off"),
-                        _field(
-                            "Пароль подписки",
-                            "password",
-                            "не меняется, если пусто",
-                            "password",
-                            autocomplete="new-password",
-                        ),
-                        width="100%",
-                    ),
-                    rx.text(
-                        "Логин и пароль хранятся зашифрованными и видны только администраторам по запросу.",
-                        size="1",
-                        color=theme.MUTED,
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Сохранить", type="submit"),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=AdminState.save_service,
-                reset_on_submit=False,
-            ),
-            max_width="560px",
+    return form_dialog(
+        rx.cond(AdminState.form_creating, "Добавить сервис", "Редактировать сервис"),
+        AdminState.form_error,
+        rx.cond(AdminState.form_creating, _field("ID слота", "id", "ppx-4")),
+        _field("Название", "service_name", "Perplexity Max #4"),
+        rx.hstack(_field("Тариф", "tier", "Max / Pro / Ultra"), _field("$/мес", "monthly_cost", "200"), width="100%"),
+        rx.hstack(
+            _field("Категория", "category", "РЕСЕРЧ"), _field("Цвет", "category_accent", "#3b82f6"), width="100%"
         ),
+        _field("URL", "url", "https://..."),
+        rx.hstack(
+            _field("Продление", "renewal_date", "", "date"),
+            _field("Макс. сессия, мин", "max_session_minutes", "180"),
+            width="100%",
+        ),
+        rx.hstack(
+            _field("Логин подписки", "login", "не меняется, если пусто", autocomplete="off"),
+            _field("Пароль подписки", "password", "не меняется, если пусто", "password", autocomplete="new-password"),
+            width="100%",
+        ),
+        rx.text(
+            "Логин и пароль хранятся зашифрованными и видны только администраторам по запросу.",
+            size="1",
+            color=theme.MUTED,
+        ),
+        on_submit=AdminState.save_service,
         open=AdminState.form_open,
         on_open_change=AdminState.set_form_open,
+        max_width="560px",
     )
 
 
@@ -295,22 +252,13 @@ def _services() -> rx.Component:
             open=AdminState.creds_slot != "",
             on_open_change=AdminState.hide_credentials,
         ),
-        rx.alert_dialog.root(
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Отключить слот?"),
-                rx.alert_dialog.description(AdminState.confirm_disable_text),
-                rx.hstack(
-                    rx.alert_dialog.cancel(rx.button("Оставить включённым", variant="soft", color_scheme="gray")),
-                    rx.alert_dialog.action(
-                        rx.button(
-                            "Завершить сессию и отключить", color_scheme="red", on_click=AdminState.confirm_disable
-                        )
-                    ),
-                    justify="end",
-                    spacing="3",
-                    margin_top="1em",
-                ),
-            ),
+        confirm(
+            None,
+            "Отключить слот?",
+            AdminState.confirm_disable_text,
+            AdminState.confirm_disable,
+            confirm_label="Завершить сессию и отключить",
+            cancel_label="Оставить включённым",
             open=AdminState.confirm_disable_slot != "",
             on_open_change=AdminState.cancel_disable,
         ),
@@ -390,78 +338,29 @@ def _user_row(u: UserRow) -> rx.Component:
 
 def _user_dialogs() -> rx.Component:
     return rx.fragment(
-        rx.dialog.root(
-            rx.dialog.content(
-                rx.dialog.title("Новый пользователь"),
-                rx.form(
-                    rx.vstack(
-                        rx.cond(
-                            AdminState.user_form_error != "",
-                            rx.callout(
-                                AdminState.user_form_error,
-                                icon="triangle-alert",
-                                color_scheme="red",
-                                role="alert",
-                                width="100%",
-                            ),
-                        ),
-                        _field("Логин", "username", "ivan.petrov", autocomplete="off"),
-                        _field("Имя", "name", "Иван Петров"),
-                        _field(
-                            "Пароль",
-                            "password",
-                            "пусто — сгенерируем и покажем один раз",
-                            "password",
-                            autocomplete="new-password",
-                        ),
-                        rx.checkbox("Администратор (потребуется 2FA при входе)", name="is_admin"),
-                        rx.hstack(
-                            rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
-                            rx.button("Создать", type="submit"),
-                            justify="end",
-                            spacing="3",
-                            width="100%",
-                        ),
-                        spacing="3",
-                        width="100%",
-                    ),
-                    on_submit=AdminState.create_user,
-                    reset_on_submit=False,
-                ),
-                max_width="460px",
+        form_dialog(
+            "Новый пользователь",
+            AdminState.user_form_error,
+            _field("Логин", "username", "ivan.petrov", autocomplete="off"),
+            _field("Имя", "name", "Иван Петров"),
+            _field(
+                "Пароль", "password", "пусто — сгенерируем и покажем один раз", "password", autocomplete="new-password"
             ),
+            rx.checkbox("Администратор (потребуется 2FA при входе)", name="is_admin"),
+            on_submit=AdminState.create_user,
+            submit_label="Создать",
             open=AdminState.user_form_open,
             on_open_change=AdminState.set_user_form_open,
+            max_width="460px",
         ),
-        rx.dialog.root(
-            rx.dialog.content(
-                rx.dialog.title("Имя пользователя ", AdminState.rename_username),
-                rx.form(
-                    rx.vstack(
-                        rx.cond(
-                            AdminState.rename_error != "",
-                            rx.callout(
-                                AdminState.rename_error, icon="triangle-alert", color_scheme="red", width="100%"
-                            ),
-                        ),
-                        rx.input(name="name", default_value=AdminState.rename_name, width="100%", aria_label="Имя"),
-                        rx.hstack(
-                            rx.dialog.close(rx.button("Отмена", type="button", variant="soft", color_scheme="gray")),
-                            rx.button("Сохранить", type="submit"),
-                            justify="end",
-                            spacing="3",
-                            width="100%",
-                        ),
-                        spacing="3",
-                        width="100%",
-                    ),
-                    on_submit=AdminState.save_rename,
-                    reset_on_submit=False,
-                ),
-                max_width="420px",
-            ),
+        form_dialog(
+            rx.text("Имя пользователя ", AdminState.rename_username),
+            AdminState.rename_error,
+            rx.input(name="name", default_value=AdminState.rename_name, width="100%", aria_label="Имя"),
+            on_submit=AdminState.save_rename,
             open=AdminState.rename_username != "",
             on_open_change=AdminState.cancel_rename,
+            max_width="420px",
         ),
         rx.dialog.root(
             rx.dialog.content(
@@ -586,6 +485,7 @@ def admin_page() -> rx.Component:
                 rx.tabs.content(_health(), value="health", padding_top="1em"),
                 rx.tabs.content(_audit(), value="audit", padding_top="1em"),
                 default_value="usage",
+                on_change=AdminState.open_tab,
                 width="100%",
             ),
             width="100%",

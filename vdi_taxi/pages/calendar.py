@@ -4,6 +4,7 @@ import reflex as rx
 
 from components import theme
 from components.booking import booking_dialog
+from components.common import confirm
 from components.layout import protected_page
 from services.calendar import Bar, CalendarRow
 from state.auth import AuthState
@@ -49,20 +50,13 @@ def _may_cancel(bar: Bar):
 
 
 def _cancel_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Отменить бронь?"),
-            rx.alert_dialog.description(CalendarState.cancel_title),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Не отменять", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Отменить бронь", color_scheme="red", on_click=CalendarState.confirm_cancel)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+    return confirm(
+        None,
+        "Отменить бронь?",
+        CalendarState.cancel_title,
+        CalendarState.confirm_cancel,
+        confirm_label="Отменить бронь",
+        cancel_label="Не отменять",
         open=CalendarState.cancel_id != 0,
         on_open_change=CalendarState.close_cancel,
     )

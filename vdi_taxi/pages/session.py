@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import elapsed, error_box
+from components.common import confirm, elapsed, error_box
 from components.layout import protected_page
 from services.slots import SlotCard
 from state.auth import AuthState
@@ -25,23 +25,12 @@ def _ended_elsewhere():
 
 
 def _release_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button("Освободить", color_scheme="red", size="2", loading=SessionPageState.releasing)
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Завершить сессию?"),
-            rx.alert_dialog.description("Слот станет свободен для коллег."),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Отмена", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Да, завершить", color_scheme="red", on_click=SessionPageState.release)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+    return confirm(
+        rx.button("Освободить", color_scheme="red", size="2", loading=SessionPageState.releasing),
+        "Завершить сессию?",
+        "Слот станет свободен для коллег.",
+        SessionPageState.release,
+        confirm_label="Да, завершить",
     )
 
 
