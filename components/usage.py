@@ -69,7 +69,14 @@ def _heat_map() -> rx.Component:
             rx.grid(
                 rx.box(),
                 *(
-                    rx.text(f"{h:02d}" if h % 3 == 0 else "", size="1", color=theme.MUTED, align="center")
+                    rx.text(
+                        f"{h:02d}" if h % 3 == 0 else "",
+                        size="1",
+                        color=theme.MUTED,
+                        white_space="nowrap",
+                        overflow="visible",
+                        font_size="10px",
+                    )
                     for h in range(24)
                 ),
                 rx.foreach(UsageState.heat, _heat_row),
@@ -143,6 +150,7 @@ def _table() -> rx.Component:
             ),
             rx.table.body(rx.foreach(UsageState.usage, _row)),
             width="100%",
+            min_width="760px",
         ),
         overflow_x="auto",
         width="100%",

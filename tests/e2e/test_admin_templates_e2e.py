@@ -126,6 +126,10 @@ def test_admin_adds_a_user_who_can_then_log_in(live_app, new_context, account):
     page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
     login(page, live_app.url, boss)
     page.goto(f"{live_app.url}/admin")
+    expect(page.locator("[data-testid=usage-row]").first).to_be_visible()
+    # Nothing wider than the phone's screen but the tables, which scroll inside their box.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "admin-usage-phone")
     page.get_by_role("tab", name="Пользователи").click()
     page.get_by_role("button", name="+ Добавить пользователя").click()
     dialog = page.get_by_role("dialog")
