@@ -73,11 +73,14 @@ class TemplatesState(AuthState):
 
     # ----------------------------------------------------------------- dashboard
 
+    def _refresh_cards(self) -> None:
+        self.cards = [_card(v) for v in templates.list_templates()]
+
     @rx.event
     def load_templates(self):
         if self._current_user() is None:
             return
-        self.cards = [_card(v) for v in templates.list_templates()]
+        self._refresh_cards()
 
     @rx.event
     async def launch(self, template_id: int):
@@ -105,7 +108,7 @@ class TemplatesState(AuthState):
         self.launch_name, self.launch_template_id = result.name, result.template_id
         self.launch_taken = result.taken
         self.launch_skipped = result.skipped
-        self.load_templates()
+        self._refresh_cards()
         if not result.skipped:
             yield rx.toast.success(f"Запущен «{result.name}»", description=f"Занято слотов: {len(result.taken)}")
             yield rx.redirect(self._session_url(result.taken[0]))
