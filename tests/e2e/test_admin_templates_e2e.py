@@ -183,3 +183,9 @@ def test_admin_adds_a_service_sees_its_credentials_on_demand_and_checks_room_hea
     page.get_by_role("tab", name="Журнал").click()
     expect(page.locator("[data-testid=audit-row]", has_text="credentials_viewed").first).to_contain_text("cl-7")
     shot(page, "admin-audit")
+
+    # Switched off again (nobody is in it, so no question asked): it leaves the dashboard.
+    page.get_by_role("tab", name="Сервисы").click()
+    row.get_by_role("switch").click()
+    expect(row).to_contain_text("Выкл")
+    assert "cl-7" not in {c.id for g in slots.load_board() for c in g.slots}
