@@ -280,6 +280,26 @@ def current_booking(session: Session, slot_id: str, now: datetime) -> tuple[Book
     return (row[0], row[1]) if row else None
 
 
+def board_bookings(
+    session: Session, now: datetime, until: datetime
+) -> tuple[dict[str, tuple[Booking, User]], dict[str, Booking]]:
+    """For every slot at once: the booking covering now, and the next one starting by `until`."""
+    rows = session.exec(
+        select(Booking, User)
+        .join(User, User.id == Booking.user_id)
+        .where(Booking.status == "active", Booking.ends_at > now, Booking.starts_at <= until)
+        .order_by(Booking.starts_at)
+    ).all()
+    current: dict[str, tuple[Booking, User]] = {}
+    upcoming: dict[str, Booking] = {}
+    for booking, user in rows:
+        if booking.starts_at <= now:
+            current.setdefault(booking.slot_id, (booking, user))
+        else:
+            upcoming.setdefault(booking.slot_id, booking)
+    return current, upcoming
+
+
 def next_booking(session: Session, slot_id: str, after: datetime, exclude_user: int | None = None) -> Booking | None:
     query = select(Booking).where(Booking.slot_id == slot_id, Booking.status == "active", Booking.starts_at > after)
     if exclude_user is not None:

@@ -108,6 +108,20 @@ def current_offer(session: Session, slot_id: str, now: datetime) -> Offer | None
     return Offer(slot_id, user.id, user.name, entry.offer_expires_at)
 
 
+def current_offers(session: Session, now: datetime) -> dict[str, Offer]:
+    """Every slot's live offer, in one query (for the board)."""
+    rows = session.exec(
+        select(QueueEntry, User)
+        .join(User, User.id == QueueEntry.user_id)
+        .where(QueueEntry.status == "offered", QueueEntry.offer_expires_at > now)
+    ).all()
+    out = {}
+    for entry, user in rows:
+        assert entry.offer_expires_at is not None and user.id is not None
+        out[entry.slot_id] = Offer(entry.slot_id, user.id, user.name, entry.offer_expires_at)
+    return out
+
+
 def claim(session: Session, slot_id: str, user_id: int) -> None:
     """The offered person took the slot: their turn is used."""
     session.exec(

@@ -143,9 +143,9 @@ def load_board() -> list[CategoryGroup]:
         rooms = {r.slot_id: r for r in session.exec(select(Room)).all()}
         now = clock.now()
         day_end = bookings.local(now).replace(hour=23, minute=59, second=59).astimezone(now.tzinfo)
-        booked_now = {s.id: bookings.current_booking(session, s.id, now) for s in slots}
-        upcoming = {s.id: bookings.next_booking(session, s.id, now) for s in slots}
-        offers = {s.id: queue.current_offer(session, s.id, now) for s in slots}
+        # A few queries for the whole board, however many slots there are.
+        booked_now, upcoming = bookings.board_bookings(session, now, day_end)
+        offers = queue.current_offers(session, now)
         queues = queue.queue_sizes(session)
     by_slot = {work.slot_id: (work, user) for work, user in running}
     groups: dict[str, CategoryGroup] = {}
@@ -174,13 +174,13 @@ def load_board() -> list[CategoryGroup]:
                 started_at_ms=_ms(work.started_at),
                 deadline_ms=_ms(work.deadline_at) if work.deadline_at else 0,
             )
-        if (booked := booked_now[slot.id]) is not None:
+        if (booked := booked_now.get(slot.id)) is not None:
             extra.update(
                 booked_by_id=booked[1].id, booked_by_name=booked[1].name, booked_until=bookings.hhmm(booked[0].ends_at)
             )
-        if (nxt := upcoming[slot.id]) is not None and nxt.starts_at <= day_end:
+        if (nxt := upcoming.get(slot.id)) is not None:
             extra["next_booking"] = f"Бронь с {bookings.hhmm(nxt.starts_at)}"
-        if (offer := offers[slot.id]) is not None:
+        if (offer := offers.get(slot.id)) is not None:
             extra.update(
                 offered_to_id=offer.user_id, offered_to_name=offer.user_name, offer_expires_ms=_ms(offer.expires_at)
             )

@@ -105,6 +105,19 @@ def test_a_session_ends_where_someone_elses_booking_begins(make_user, demo_slots
     assert card.next_booking == "Бронь с 11:00"
 
 
+def test_the_board_shows_the_current_and_the_nearest_booking_of_today_only(make_user, demo_slots):
+    anna, boris = make_user("anna"), make_user("boris")
+    bookings.create_booking(anna.id, "ppx-3", TODAY, "14:00", 30)
+    bookings.create_booking(boris.id, "ppx-3", TODAY, "12:00", 60)
+    bookings.create_booking(anna.id, "lov-1", TOMORROW, "10:00", 30)
+    board = {c.id: c for g in slots.load_board() for c in g.slots}
+    assert board["ppx-3"].next_booking == "Бронь с 12:00" and board["ppx-3"].booked_by_name == ""
+    assert board["lov-1"].next_booking == ""
+    clock.freeze(NOW + timedelta(hours=2, minutes=5))  # 12:05
+    board = {c.id: c for g in slots.load_board() for c in g.slots}
+    assert board["ppx-3"].booked_by_name == "Boris" and board["ppx-3"].next_booking == "Бронь с 14:00"
+
+
 def test_a_booking_made_during_a_session_shortens_it(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
     work = slots.take_slot(anna.id, "gpt-1")
