@@ -1,4 +1,4 @@
-"""Templates: dashboard cards and launch report, and the admin «Шаблоны» tab."""
+"""Templates: dashboard cards, personal templates and the launch report; the admin «Шаблоны» tab."""
 
 import reflex as rx
 
@@ -6,6 +6,40 @@ from components import theme
 from components.common import confirm, form_dialog
 from services.templates import Skipped
 from state.templates import SlotOption, TemplateCard, TemplatesState
+
+
+def _delete_confirm(t: TemplateCard, trigger: rx.Component) -> rx.Component:
+    return confirm(
+        trigger,
+        rx.text("Удалить шаблон «", t.name, "»?"),
+        "Слоты и сессии не затрагиваются.",
+        TemplatesState.delete_template(t.id),
+        confirm_label="Удалить",
+    )
+
+
+def _own_template_tools(t: TemplateCard) -> rx.Component:
+    return rx.hstack(
+        rx.badge("личный", variant="soft", color_scheme="gray"),
+        rx.spacer(),
+        rx.icon_button(
+            rx.icon("pencil", size=14),
+            size="1",
+            variant="ghost",
+            color_scheme="gray",
+            on_click=TemplatesState.edit_template(t.id),
+            aria_label="Изменить шаблон",
+        ),
+        _delete_confirm(
+            t,
+            rx.icon_button(
+                rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red", aria_label="Удалить шаблон"
+            ),
+        ),
+        width="100%",
+        align="center",
+        spacing="1",
+    )
 
 
 def _template_card(t: TemplateCard) -> rx.Component:
@@ -17,6 +51,7 @@ def _template_card(t: TemplateCard) -> rx.Component:
             spacing="2",
         ),
         rx.text(t.slot_names, size="1", color=theme.MUTED, flex="1"),
+        rx.cond(t.owner_id != 0, _own_template_tools(t)),
         rx.button(
             rx.cond(TemplatesState.launching == t.id, rx.spinner(size="1"), rx.icon("rocket", size=14)),
             "Запустить",
@@ -35,23 +70,36 @@ def _template_card(t: TemplateCard) -> rx.Component:
 
 
 def template_cards() -> rx.Component:
-    return rx.cond(
-        TemplatesState.cards.length() > 0,
-        rx.vstack(
+    return rx.vstack(
+        rx.hstack(
             rx.heading("📋 Шаблоны задач", size="4"),
-            rx.text("Занимает все свободные слоты шаблона сразу.", size="2", color=theme.MUTED),
-            rx.hstack(
-                rx.foreach(TemplatesState.cards, _template_card),
-                overflow_x="auto",
-                width="100%",
-                spacing="3",
-                padding_bottom="0.25em",
-                align="stretch",
-            ),
-            _launch_dialog(),
-            width="100%",
-            spacing="2",
+            rx.button("+ Создать шаблон", size="1", variant="ghost", on_click=TemplatesState.new_personal_template),
+            align="center",
+            spacing="3",
         ),
+        rx.cond(
+            TemplatesState.cards.length() > 0,
+            rx.fragment(
+                rx.text("Запуск занимает все свободные слоты шаблона сразу.", size="2", color=theme.MUTED),
+                rx.hstack(
+                    rx.foreach(TemplatesState.cards, _template_card),
+                    overflow_x="auto",
+                    width="100%",
+                    spacing="3",
+                    padding_bottom="0.25em",
+                    align="stretch",
+                ),
+            ),
+            rx.text(
+                "Соберите слоты, которые нужны для одной задачи, и занимайте их одной кнопкой.",
+                size="2",
+                color=theme.MUTED,
+            ),
+        ),
+        _launch_dialog(),
+        _editor_dialog(),
+        width="100%",
+        spacing="2",
     )
 
 
@@ -113,18 +161,19 @@ def _launch_dialog() -> rx.Component:
 def _editor_row(t: TemplateCard) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.hstack(rx.text(t.icon), rx.text(t.name, weight="medium"), spacing="2")),
+        rx.table.cell(
+            rx.cond(
+                t.owner_id == 0, rx.badge("общий", color_scheme="green"), rx.text("личный: ", t.owner_name, size="2")
+            )
+        ),
         rx.table.cell(rx.cond(t.slot_names != "", t.slot_names, rx.text("нет активных слотов", color=theme.BUSY))),
         rx.table.cell(rx.cond(t.url != "", rx.link(t.url, href=t.url, is_external=True, size="2"), "—")),
         rx.table.cell(t.usage_count),
         rx.table.cell(
             rx.hstack(
                 rx.button("✎ Редактировать", size="1", variant="soft", on_click=TemplatesState.edit_template(t.id)),
-                confirm(
-                    rx.button(rx.icon("trash-2", size=14), "Удалить", size="1", variant="soft", color_scheme="red"),
-                    rx.text("Удалить шаблон «", t.name, "»?"),
-                    "Слоты и сессии не затрагиваются.",
-                    TemplatesState.delete_template(t.id),
-                    confirm_label="Удалить",
+                _delete_confirm(
+                    t, rx.button(rx.icon("trash-2", size=14), "Удалить", size="1", variant="soft", color_scheme="red")
                 ),
                 spacing="2",
             )
@@ -148,7 +197,11 @@ def _label(text: str) -> rx.Component:
 
 def _editor_dialog() -> rx.Component:
     return form_dialog(
-        rx.cond(TemplatesState.form_id == 0, "Создать шаблон", "Редактировать шаблон"),
+        rx.cond(
+            TemplatesState.form_id == 0,
+            rx.cond(TemplatesState.form_personal, "Создать личный шаблон", "Создать общий шаблон"),
+            "Редактировать шаблон",
+        ),
         TemplatesState.form_error,
         _label("Название"),
         rx.input(name="name", placeholder="Мой шаблон", default_value=TemplatesState.form_name, width="100%"),
@@ -189,7 +242,7 @@ def templates_tab() -> rx.Component:
                         rx.table.row(
                             *(
                                 rx.table.column_header_cell(h)
-                                for h in ("Название", "Слоты", "URL", "Использований", "Действия")
+                                for h in ("Название", "Доступ", "Слоты", "URL", "Использований", "Действия")
                             )
                         )
                     ),

@@ -360,13 +360,40 @@ class Dump(SQLModel, table=True):
     notification_id: int | None = None
 
 
+TEMPLATE_SHARED = text("owner_id IS NULL")
+TEMPLATE_PERSONAL = text("owner_id IS NOT NULL")
+
+
 class Template(SQLModel, table=True):
-    """A named set of slots for one kind of task, launched (taken) together."""
+    """A named set of slots for one kind of task, launched (taken) together.
+
+    Shared ones (no owner) are made by admins and seen by everyone; a personal one only by its owner.
+    """
 
     __tablename__ = "templates"
+    __table_args__ = (
+        Index(
+            "uq_templates_shared_name",
+            "name",
+            unique=True,
+            sqlite_where=TEMPLATE_SHARED,
+            postgresql_where=TEMPLATE_SHARED,
+        ),
+        Index(
+            "uq_templates_personal_name",
+            "owner_id",
+            "name",
+            unique=True,
+            sqlite_where=TEMPLATE_PERSONAL,
+            postgresql_where=TEMPLATE_PERSONAL,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=Column(String(80), unique=True, nullable=False))
+    name: str = Field(max_length=80)
+    owner_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True)
+    )
     icon: str = Field(default="🔍", max_length=8)
     # Where the task starts; shown on the session page to open in the remote browser.
     url: str | None = Field(default=None, max_length=500)

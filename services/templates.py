@@ -1,22 +1,24 @@
 """Task templates: a named set of slots taken together ("research" = Perplexity + NotebookLM).
 
-Admins manage them; everyone can launch them. A launch takes each free slot on its own
-(the same database-refereed take as a single slot), so a busy slot never blocks the others.
+Shared templates are made by admins and seen by everyone; anyone can also keep personal
+ones, seen and changed only by their owner (and admins). A launch takes each free slot
+on its own (the same database-refereed take as a single slot), so a busy slot never
+blocks the others.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from services import audit, clock, slots
 from services.admin import URL_RE, require_admin
 from services.db import session_scope
-from services.errors import Conflict, DomainError, NotFound
-from services.models import Slot, Template, TemplateSlot
+from services.errors import Conflict, DomainError, Forbidden, NotFound
+from services.models import Slot, Template, TemplateSlot, User
 from services.rooms import RoomProvider
 from services.settings import get_settings
 
@@ -32,6 +34,9 @@ class TemplateView:
     slot_ids: list[str]
     slot_labels: list[str]
     usage_count: int
+    # None: shared.
+    owner_id: int | None = None
+    owner_name: str = ""
 
     @property
     def slot_names(self) -> str:
@@ -59,6 +64,7 @@ class LaunchResult:
 def _views(session, templates: list[Template], active_only: bool) -> list[TemplateView]:
     names = {s.id: (s.service_name, s.is_active) for s in session.exec(select(Slot)).all()}
     links = session.exec(select(TemplateSlot).order_by(TemplateSlot.template_id, TemplateSlot.position)).all()
+    owners = {u.id: u.name for u in session.exec(select(User).where(User.id.in_({t.owner_id for t in templates})))}
     per: dict[int, list[str]] = {}
     for link in links:
         if not active_only or names.get(link.slot_id, ("", False))[1]:
@@ -67,24 +73,75 @@ def _views(session, templates: list[Template], active_only: bool) -> list[Templa
     for t in templates:
         assert t.id is not None
         ids = per.get(t.id, [])
-        out.append(TemplateView(t.id, t.name, t.icon, t.url or "", ids, [names[i][0] for i in ids], t.usage_count))
+        out.append(
+            TemplateView(
+                t.id,
+                t.name,
+                t.icon,
+                t.url or "",
+                ids,
+                [names[i][0] for i in ids],
+                t.usage_count,
+                t.owner_id,
+                owners.get(t.owner_id, "") if t.owner_id else "",
+            )
+        )
     return out
 
 
-def list_templates(*, active_only: bool = True) -> list[TemplateView]:
-    """Templates with their slots in order; by default only the slots one can take now."""
+def _visible_to(viewer_id: int):
+    return or_(Template.owner_id.is_(None), Template.owner_id == viewer_id)
+
+
+def list_templates(viewer_id: int, *, active_only: bool = True) -> list[TemplateView]:
+    """What one person can launch: shared templates, then their own, with slots they can take now."""
     with session_scope() as session:
-        templates = session.exec(select(Template).order_by(Template.name)).all()
+        templates = session.exec(
+            select(Template).where(_visible_to(viewer_id)).order_by(Template.owner_id.is_not(None), Template.name)
+        ).all()
         views = _views(session, list(templates), active_only)
     return [v for v in views if v.slot_ids] if active_only else views
 
 
-def get_template(template_id: int) -> TemplateView:
+def all_templates(actor_id: int) -> list[TemplateView]:
+    """Every template, shared and personal, with all its slots; admins only."""
+    require_admin(actor_id)
     with session_scope() as session:
-        t = session.get(Template, template_id)
+        templates = session.exec(select(Template).order_by(Template.owner_id.is_not(None), Template.name)).all()
+        return _views(session, list(templates), active_only=False)
+
+
+def slot_choices() -> list[tuple[str, str]]:
+    """(id, name) of every active slot, in dashboard order, for the template editor."""
+    with session_scope() as session:
+        rows = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        return [(s.id, s.service_name) for s in rows]
+
+
+def get_template(template_id: int, viewer_id: int) -> TemplateView:
+    with session_scope() as session:
+        t = session.exec(select(Template).where(Template.id == template_id, _visible_to(viewer_id))).first()
         if t is None:
             raise NotFound("Шаблон не найден")
         return _views(session, [t], active_only=True)[0]
+
+
+def _actor(session, actor_id: int) -> User:
+    actor = session.get(User, actor_id)
+    if actor is None or not actor.is_active:
+        raise Forbidden("Учётная запись отключена")
+    return actor
+
+
+def _editable(session, actor: User, template_id: int) -> Template:
+    """A template the actor may change: admins any, others only their own personal ones."""
+    template = session.get(Template, template_id)
+    if template is None or not (actor.is_admin or template.owner_id == actor.id):
+        # Someone else's personal template does not exist as far as this person can tell.
+        if template is not None and template.owner_id is None:
+            raise Forbidden("Общие шаблоны меняют администраторы")
+        raise NotFound("Шаблон не найден")
+    return template
 
 
 def _clean(form: dict) -> tuple[str, str, str | None, list[str]]:
@@ -111,21 +168,30 @@ def _clean(form: dict) -> tuple[str, str, str | None, list[str]]:
     return name, icon, url, slot_ids
 
 
-def save_template(actor_id: int, form: dict, template_id: int | None = None, client_ip: str = "") -> TemplateView:
-    """Create (template_id None) or replace a template; admins only."""
-    require_admin(actor_id)
+def save_template(
+    actor_id: int, form: dict, template_id: int | None = None, client_ip: str = "", *, personal: bool = True
+) -> TemplateView:
+    """Create (template_id None) or replace a template. Only admins create shared ones."""
     name, icon, url, slot_ids = _clean(form)
     try:
         with session_scope() as session:
+            actor = _actor(session, actor_id)
+            if not personal and not actor.is_admin:
+                raise Forbidden("Общие шаблоны создают администраторы")
             known = set(session.exec(select(Slot.id).where(Slot.id.in_(slot_ids), Slot.is_active)).all())
             if missing := [s for s in slot_ids if s not in known]:
                 raise DomainError(f"Нет активного слота: {', '.join(missing)}")
             if template_id is None:
-                template = Template(name=name, icon=icon, url=url, created_by=actor_id, created_at=clock.now())
+                template = Template(
+                    name=name,
+                    icon=icon,
+                    url=url,
+                    owner_id=actor_id if personal else None,
+                    created_by=actor_id,
+                    created_at=clock.now(),
+                )
             else:
-                template = session.get(Template, template_id)
-                if template is None:
-                    raise NotFound("Шаблон не найден")
+                template = _editable(session, actor, template_id)
                 template.name, template.icon, template.url = name, icon, url
                 session.exec(delete(TemplateSlot).where(TemplateSlot.template_id == template_id))
             session.add(template)
@@ -139,7 +205,7 @@ def save_template(actor_id: int, form: dict, template_id: int | None = None, cli
                 "template_created" if template_id is None else "template_updated",
                 actor_id=actor_id,
                 subject=name,
-                detail=", ".join(slot_ids),
+                detail=("личный: " if template.owner_id else "общий: ") + ", ".join(slot_ids),
                 client_ip=client_ip,
             )
             session.flush()
@@ -149,11 +215,8 @@ def save_template(actor_id: int, form: dict, template_id: int | None = None, cli
 
 
 def delete_template(actor_id: int, template_id: int, client_ip: str = "") -> str:
-    require_admin(actor_id)
     with session_scope() as session:
-        template = session.get(Template, template_id)
-        if template is None:
-            raise NotFound("Шаблон не найден")
+        template = _editable(session, _actor(session, actor_id), template_id)
         name = template.name
         session.exec(delete(TemplateSlot).where(TemplateSlot.template_id == template_id))
         session.delete(template)
@@ -163,7 +226,7 @@ def delete_template(actor_id: int, template_id: int, client_ip: str = "") -> str
 
 def launch(user_id: int, template_id: int, provider: RoomProvider | None = None) -> LaunchResult:
     """Take every free slot of the template; report the others and whether one can queue for them."""
-    view = get_template(template_id)
+    view = get_template(template_id, user_id)
     if not view.slot_ids:
         raise DomainError("В шаблоне нет доступных слотов")
     result = LaunchResult(view.id, view.name, view.url)

@@ -53,15 +53,15 @@ class SessionPageState(AuthState):
         self.is_demo_room = work.is_demo_room
         self.started_at_ms = int(work.started_at.timestamp() * 1000)
         self.open_count = len(slots.active_sessions_of(info.id))
-        self._load_template(work.slot_id)
+        self._load_template(work.slot_id, info.id)
 
-    def _load_template(self, slot_id: str) -> None:
+    def _load_template(self, slot_id: str, viewer_id: int) -> None:
         raw = str(self.router.url.query_parameters.get("template", ""))
         self.template_id, self.template_url = 0, ""
         if not raw.isdigit() or len(raw) > 9:
             return
         try:
-            view = templates.get_template(int(raw))
+            view = templates.get_template(int(raw), viewer_id)
         except DomainError:
             return
         if slot_id in view.slot_ids:

@@ -1,4 +1,4 @@
-"""Templates: launching them from the dashboard, managing them in the admin panel."""
+"""Templates: launching and keeping personal ones on the dashboard, shared ones in the admin panel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from services import admin, queue, templates
+from services import queue, templates
 from services.errors import DomainError
 from services.templates import Skipped, TemplateView
 from state.auth import AuthState
@@ -26,6 +26,8 @@ class TemplateCard:
     slot_ids: list[str]
     slot_names: str
     usage_count: int
+    owner_id: int
+    owner_name: str
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ class SlotOption:
 
 
 def _card(v: TemplateView) -> TemplateCard:
-    return TemplateCard(v.id, v.name, v.icon, v.url, v.slot_ids, v.slot_names, v.usage_count)
+    return TemplateCard(
+        v.id, v.name, v.icon, v.url, v.slot_ids, v.slot_names, v.usage_count, v.owner_id or 0, v.owner_name
+    )
 
 
 def _template_id(raw) -> int | None:
@@ -52,11 +56,13 @@ class TemplatesState(AuthState):
     launch_template_id: int = 0
     launch_taken: list[str] = []
     launch_skipped: list[Skipped] = []
-    # Admin editor.
+    # The editor: admins see every template here; anyone edits their own personal ones.
     editor: list[TemplateCard] = []
     slot_options: list[SlotOption] = []
     form_open: bool = False
     form_id: int = 0
+    # A new template from the dashboard is personal; from the admin panel, shared.
+    form_personal: bool = True
     form_name: str = ""
     form_url: str = ""
     form_icon: str = templates.ICONS[0]
@@ -73,14 +79,16 @@ class TemplatesState(AuthState):
 
     # ----------------------------------------------------------------- dashboard
 
-    def _refresh_cards(self) -> None:
-        self.cards = [_card(v) for v in templates.list_templates()]
+    def _refresh_cards(self, viewer_id: int) -> None:
+        self.cards = [_card(v) for v in templates.list_templates(viewer_id)]
 
     @rx.event
     def load_templates(self):
-        if self._current_user() is None:
+        info = self._current_user()
+        if info is None:
             return
-        self._refresh_cards()
+        self._refresh_cards(info.id)
+        self.slot_options = [SlotOption(i, n) for i, n in templates.slot_choices()]
 
     @rx.event
     async def launch(self, template_id: int):
@@ -108,7 +116,7 @@ class TemplatesState(AuthState):
         self.launch_name, self.launch_template_id = result.name, result.template_id
         self.launch_taken = result.taken
         self.launch_skipped = result.skipped
-        self._refresh_cards()
+        self._refresh_cards(info.id)
         if not result.skipped:
             yield rx.toast.success(f"Запущен «{result.name}»", description=f"Занято слотов: {len(result.taken)}")
             yield rx.redirect(self._session_url(result.taken[0]))
@@ -157,31 +165,46 @@ class TemplatesState(AuthState):
 
     # --------------------------------------------------------------------- admin
 
-    def _reload_editor(self) -> None:
-        self.editor = [_card(v) for v in templates.list_templates(active_only=False)]
+    def _reload_lists(self, info) -> None:
+        self._refresh_cards(info.id)
+        if info.is_admin:
+            self.editor = [_card(v) for v in templates.all_templates(info.id)]
 
     @rx.event
     def load_admin(self):
         info = self._current_admin()
         if info is None:
             return
-        self._reload_editor()
-        self.slot_options = [SlotOption(r.id, r.service_name) for r in admin.slot_rows(info.id) if r.is_active]
+        self._reload_lists(info)
+        self.slot_options = [SlotOption(i, n) for i, n in templates.slot_choices()]
+
+    def _open_new(self, personal: bool) -> None:
+        self.form_id, self.form_name, self.form_url, self.form_personal = 0, "", "", personal
+        self.form_icon, self.form_slots, self.form_error = templates.ICONS[0], [], ""
+        self.form_open = True
 
     @rx.event
     def new_template(self):
         if self._current_admin() is None:
             return rx.toast.error(REFUSED)
-        self.form_id, self.form_name, self.form_url = 0, "", ""
-        self.form_icon, self.form_slots, self.form_error = templates.ICONS[0], [], ""
-        self.form_open = True
+        self._open_new(personal=False)
+        return None
+
+    @rx.event
+    def new_personal_template(self):
+        if self._current_user() is None:
+            return rx.redirect(routes.LOGIN)
+        self._open_new(personal=True)
         return None
 
     @rx.event
     def edit_template(self, template_id: int):
-        if self._current_admin() is None:
-            return rx.toast.error(REFUSED)
-        card = next((t for t in self.editor if t.id == _template_id(template_id)), None)
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        tid = _template_id(template_id)
+        # The lists only hold what this person may see; saving checks the right to change it.
+        card = next((t for t in [*self.editor, *self.cards] if t.id == tid), None)
         if card is None:
             return rx.toast.error("Шаблон не найден")
         self.form_id, self.form_name, self.form_url = card.id, card.name, card.url
@@ -209,9 +232,9 @@ class TemplatesState(AuthState):
 
     @rx.event
     def save_template(self, form: dict):
-        info = self._current_admin()
+        info = self._current_user()
         if info is None:
-            return rx.toast.error(REFUSED)
+            return rx.redirect(routes.LOGIN)
         data = {
             "name": str(form.get("name", ""))[:200],
             "url": str(form.get("url", ""))[:600],
@@ -219,20 +242,22 @@ class TemplatesState(AuthState):
             "slot_ids": list(self.form_slots)[:20],
         }
         try:
-            view = templates.save_template(info.id, data, self.form_id or None, self._client_ip())
+            view = templates.save_template(
+                info.id, data, self.form_id or None, self._client_ip(), personal=self.form_personal
+            )
         except DomainError as exc:
             self.form_error = exc.message
             return None
         creating = not self.form_id
         self.form_open = False
-        self._reload_editor()
+        self._reload_lists(info)
         return rx.toast.success("Шаблон создан" if creating else "Шаблон сохранён", description=view.name)
 
     @rx.event
     def delete_template(self, template_id: int):
-        info = self._current_admin()
+        info = self._current_user()
         if info is None:
-            return rx.toast.error(REFUSED)
+            return rx.redirect(routes.LOGIN)
         tid = _template_id(template_id)
         if tid is None:
             return rx.toast.error("Шаблон не найден")
@@ -240,5 +265,5 @@ class TemplatesState(AuthState):
             name = templates.delete_template(info.id, tid, self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload_editor()
+        self._reload_lists(info)
         return rx.toast.success("Шаблон удалён", description=name)

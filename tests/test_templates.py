@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from services import queue, slots, templates
 from services.db import session_scope
-from services.errors import Conflict, DomainError, Forbidden
+from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.models import AuditEvent, SlotSession
 
 
@@ -13,7 +13,9 @@ from services.models import AuditEvent, SlotSession
 def research(make_user, demo_slots):
     boss = make_user("boss", admin=True)
     view = templates.save_template(
-        boss.id, {"name": " Ресерч  конкурентов ", "icon": "🔍", "slot_ids": ["ppx-1", "nb-drive", "gpt-1"]}
+        boss.id,
+        {"name": " Ресерч  конкурентов ", "icon": "🔍", "slot_ids": ["ppx-1", "nb-drive", "gpt-1"]},
+        personal=False,
     )
     return boss, view
 
@@ -31,9 +33,9 @@ def test_admin_creates_edits_and_deletes_a_template_with_audit_entries(research)
         ["nb-drive"],
         "https://example.org/",
     )
-    assert [t.name for t in templates.list_templates()] == ["Ресерч"]
+    assert [t.name for t in templates.list_templates(boss.id)] == ["Ресерч"]
     assert templates.delete_template(boss.id, view.id) == "Ресерч"
-    assert templates.list_templates() == []
+    assert templates.list_templates(boss.id) == []
     with session_scope() as session:
         kinds = [e.kind for e in session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()]
     assert kinds[-3:] == ["template_created", "template_updated", "template_deleted"]
@@ -55,20 +57,52 @@ def test_admin_creates_edits_and_deletes_a_template_with_audit_entries(research)
 def test_invalid_templates_are_refused_with_a_clear_message(research, form, message):
     boss, _ = research
     with pytest.raises(DomainError, match=message):
-        templates.save_template(boss.id, form)
-    assert len(templates.list_templates()) == 1
+        templates.save_template(boss.id, form, personal=False)
+    assert len(templates.list_templates(boss.id)) == 1
 
 
-def test_duplicate_names_and_regular_users_are_refused(research, make_user):
+def test_regular_users_cannot_create_or_change_shared_templates(research, make_user):
     boss, view = research
     with pytest.raises(Conflict, match="уже есть"):
-        templates.save_template(boss.id, {"name": "Ресерч конкурентов", "slot_ids": ["nbp"]})
+        templates.save_template(boss.id, {"name": "Ресерч конкурентов", "slot_ids": ["nbp"]}, personal=False)
     anna = make_user("anna")
+    with pytest.raises(Forbidden, match="администраторы"):
+        templates.save_template(anna.id, {"name": "Общий", "slot_ids": ["nbp"]}, personal=False)
     with pytest.raises(Forbidden):
-        templates.save_template(anna.id, {"name": "Мой", "slot_ids": ["nbp"]})
+        templates.save_template(anna.id, {"name": "Чужой", "slot_ids": ["nbp"]}, view.id)
     with pytest.raises(Forbidden):
         templates.delete_template(anna.id, view.id)
-    assert templates.get_template(view.id).slot_ids == ["ppx-1", "nb-drive", "gpt-1"]
+    assert templates.get_template(view.id, anna.id).slot_ids == ["ppx-1", "nb-drive", "gpt-1"]
+
+
+def test_personal_templates_are_their_owners_alone(research, make_user):
+    boss, shared = research
+    anna, boris = make_user("anna"), make_user("boris")
+    # The same name as a shared template, or as someone else's, is fine for a personal one.
+    mine = templates.save_template(anna.id, {"name": "Ресерч конкурентов", "icon": "💡", "slot_ids": ["nbp", "hf-1"]})
+    theirs = templates.save_template(boris.id, {"name": "Ресерч конкурентов", "slot_ids": ["lov-1"]})
+    with pytest.raises(Conflict, match="уже есть"):
+        templates.save_template(anna.id, {"name": "Ресерч конкурентов", "slot_ids": ["lov-1"]})
+    assert [(t.id, t.owner_id) for t in templates.list_templates(anna.id)] == [(shared.id, None), (mine.id, anna.id)]
+    assert theirs.id not in {t.id for t in templates.list_templates(anna.id)}
+    for call in (
+        lambda: templates.launch(anna.id, theirs.id),
+        lambda: templates.save_template(anna.id, {"name": "Взлом", "slot_ids": ["nbp"]}, theirs.id),
+        lambda: templates.delete_template(anna.id, theirs.id),
+        lambda: templates.get_template(theirs.id, anna.id),
+    ):
+        with pytest.raises(NotFound, match="Шаблон не найден"):
+            call()
+    assert templates.launch(anna.id, mine.id).taken == ["nbp", "hf-1"]
+    renamed = templates.save_template(anna.id, {"name": "Мой ресерч", "slot_ids": ["nbp"]}, mine.id)
+    assert (renamed.name, renamed.owner_id) == ("Мой ресерч", anna.id)
+    # Admins see every template with its owner and can remove a personal one.
+    everything = {t.id: t.owner_name for t in templates.all_templates(boss.id)}
+    assert everything == {shared.id: "", mine.id: "Anna", theirs.id: "Boris"}
+    with pytest.raises(Forbidden):
+        templates.all_templates(anna.id)
+    templates.delete_template(boss.id, theirs.id)
+    assert [t.name for t in templates.list_templates(boris.id)] == ["Ресерч конкурентов"]
 
 
 def test_template_launch_with_one_busy_slot_takes_the_rest_and_offers_the_queue(research, make_user):
@@ -86,7 +120,7 @@ def test_template_launch_with_one_busy_slot_takes_the_rest_and_offers_the_queue(
             w.via_template for w in session.exec(select(SlotSession).where(SlotSession.user_id == anna.id)).all()
         )
     assert queue.join_queue(anna.id, "nb-drive") == 1
-    assert templates.get_template(view.id).usage_count == 1
+    assert templates.get_template(view.id, anna.id).usage_count == 1
     # Launching again while holding them is harmless: the same sessions, nothing new.
     again = templates.launch(anna.id, view.id)
     assert again.taken == ["ppx-1", "gpt-1"]
@@ -100,7 +134,7 @@ def test_launch_counts_nothing_when_every_slot_is_busy_and_respects_the_limit(re
         slots.take_slot(boris.id, slot_id, via_template=True)
     result = templates.launch(anna.id, view.id)
     assert result.taken == [] and all(s.queueable for s in result.skipped)
-    assert templates.get_template(view.id).usage_count == 0
+    assert templates.get_template(view.id, anna.id).usage_count == 0
     for slot_id in ("ppx-1", "nb-drive", "gpt-1"):
         slots.release_slot(boris.id, slot_id)
     monkeypatch.setenv("VDI_MAX_TEMPLATE_SLOTS", "2")

@@ -51,7 +51,9 @@ def test_admin_creates_a_template_and_a_user_launches_it_with_one_busy_slot(live
     row = page.locator("[data-testid=template-row]", has_text="Видео-презентация")
     expect(row).to_contain_text("Veo + Flow (видео) + ChatGPT Pro — o3-pro + Higgsfield Ultimate")
     shot(page, "admin-templates")
-    template = next(t for t in templates.list_templates() if t.name == "Видео-презентация")
+    boss_id = next(u.id for u in users.list_users() if u.username == boss.username)
+    template = next(t for t in templates.all_templates(boss_id) if t.name == "Видео-презентация")
+    assert template.owner_id is None  # made in the admin panel: shared
     assert (template.icon, template.url, template.slot_ids) == ("🎬", "https://example.org/brief", list(TEMPLATE_SLOTS))
 
     boris_id = auth.login(boris.username, boris.password).user.id
@@ -86,7 +88,7 @@ def test_admin_creates_a_template_and_a_user_launches_it_with_one_busy_slot(live
     page.reload()
     page.get_by_role("tab", name="Шаблоны").click()
     row = page.locator("[data-testid=template-row]", has_text="Видео-презентация")
-    expect(row.locator("td").nth(3)).to_have_text("1")
+    expect(row.locator("td").nth(4)).to_have_text("1")
     row.get_by_role("button", name="Удалить").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Удалить").click()
     expect(page.locator("[data-testid=template-row]", has_text="Видео-презентация")).to_have_count(0)
@@ -189,3 +191,37 @@ def test_admin_adds_a_service_sees_its_credentials_on_demand_and_checks_room_hea
     row.get_by_role("switch").click()
     expect(row).to_contain_text("Выкл")
     assert "cl-7" not in {c.id for g in slots.load_board() for c in g.slots}
+
+
+def test_a_user_keeps_a_personal_template_that_nobody_else_sees(live_app, new_context, account):
+    vera, oleg = account("Вера"), account("Олег")
+    page = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    login(page, live_app.url, vera)
+    page.get_by_role("button", name="+ Создать шаблон").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Создать личный шаблон")
+    dialog.locator("input[name=name]").fill("Мои картинки")
+    dialog.get_by_role("radio", name="💡").click()
+    dialog.get_by_role("checkbox", name="Nano Banana Pro").click()
+    dialog.get_by_role("button", name="Создать").click()
+    card = page.locator("[data-testid=template-card]", has_text="Мои картинки")
+    expect(card).to_contain_text("личный")
+    expect(card).to_contain_text("Nano Banana Pro")
+    shot(page, "dashboard-personal-template")
+    card.get_by_role("button", name="Изменить шаблон").click()
+    dialog.locator("input[name=name]").fill("Картинки и видео")
+    dialog.get_by_role("checkbox", name="Veo + Flow (видео)").click()
+    dialog.get_by_role("button", name="Сохранить").click()
+    expect(page.locator("[data-testid=template-card]", has_text="Картинки и видео")).to_contain_text(
+        "Nano Banana Pro + Veo + Flow (видео)"
+    )
+
+    other = new_context().new_page()
+    login(other, live_app.url, oleg)
+    expect(other.locator("[data-testid=template-card]")).not_to_have_count(0)
+    expect(other.locator("[data-testid=template-card]", has_text="Картинки и видео")).to_have_count(0)
+
+    card = page.locator("[data-testid=template-card]", has_text="Картинки и видео")
+    card.get_by_role("button", name="Удалить шаблон").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Удалить").click()
+    expect(page.locator("[data-testid=template-card]", has_text="Картинки и видео")).to_have_count(0)

@@ -70,7 +70,8 @@ def test_forged_template_users_and_report_events_from_a_regular_user_change_noth
     from state.usage import UsageState
 
     victim, mallory = account("Жертва"), account("Мэллори")
-    demo = templates.list_templates()[0]
+    mallory_id = auth.login(mallory.username, mallory.password).user.id
+    demo = templates.list_templates(mallory_id)[0]
     client = RawClient(live_app.url)
     try:
         client.log_in(auth.login(mallory.username, mallory.password).token)
@@ -87,6 +88,6 @@ def test_forged_template_users_and_report_events_from_a_regular_user_change_noth
         client.wait_for("Шаблон не найден")
     finally:
         client.close()
-    assert demo.id in {x.id for x in templates.list_templates()}
+    assert demo.id in {x.id for x in templates.list_templates(mallory_id)}
     assert all(x.username != "backdoor" for x in users.list_users())
     assert auth.login(victim.username, victim.password).user.name == "Жертва"
