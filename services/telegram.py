@@ -16,14 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import telegram
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlmodel import select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from services import bookings, clock, crypto, leases, notify, queue, slots
 from services.db import session_scope
 from services.errors import DomainError
-from services.models import Notification, Room, SlotSession, SystemStatus, TelegramLinkCode, User
+from services.models import Notification, Room, SystemStatus, TelegramLinkCode, User
 from services.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -168,25 +168,23 @@ def _health_text() -> str:
 
 
 def _stats_text() -> str:
-    since = clock.now() - timedelta(days=7)
-    with session_scope() as session:
-        rows = session.exec(
-            select(SlotSession).where(or_(SlotSession.ended_at.is_(None), SlotSession.ended_at > since))
-        ).all()
-    now = clock.now()
-    total = sum(((w.ended_at or now) - max(w.started_at, since)).total_seconds() for w in rows) / 3600
-    per_slot: dict[str, int] = {}
-    for w in rows:
-        per_slot[w.slot_id] = per_slot.get(w.slot_id, 0) + 1
+    """The admin panel's weekly utilisation, as a message."""
+    from services import analytics
+
+    report = analytics.compute("week", clock.now())
     lines = [
         "📊 Статистика за неделю",
-        f"Всего сессий: {len(rows)}",
-        f"Общее время: {total:.1f} ч",
-        f"Среднее/день: {total / 7:.1f} ч",
+        f"Всего сессий: {sum(s.sessions for s in report.slots)}",
+        f"Общее время: {report.total_hours:.1f} ч",
+        f"Среднее/день: {report.total_hours / 7:.1f} ч",
     ]
-    if per_slot:
+    used = sorted((s for s in report.slots if s.sessions), key=lambda s: -s.hours_used)
+    if used:
         lines.append("📈 По слотам:")
-        lines += [f"{slot}: {n} сессий" for slot, n in sorted(per_slot.items(), key=lambda kv: -kv[1])]
+        lines += [f"{s.slot_id}: {s.sessions} сессий, {s.hours_used:.1f} ч, {s.work_pct:.0f}%" for s in used]
+    if report.recommendations:
+        lines.append("💡 Рекомендации:")
+        lines += [f"• {line}" for line in report.recommendations]
     return "\n".join(lines)
 
 
