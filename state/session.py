@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import reflex as rx
 
@@ -115,6 +116,12 @@ class SessionPageState(AuthState):
             yield rx.redirect(routes.session_end_page(session_id))
 
 
+@dataclass(frozen=True)
+class OpenSlot:
+    slot_id: str
+    service_name: str
+
+
 class SessionEndState(AuthState):
     session_id: int = 0
     service_name: str = ""
@@ -130,6 +137,8 @@ class SessionEndState(AuthState):
     dump_url: str = ""
     telegram_label: str = ""
     watching: bool = False
+    # Slots the viewer still holds (a template launch takes several): one click back to each.
+    still_open: list[OpenSlot] = []
 
     def _refresh_dump(self, owner_id: int) -> None:
         view = dumps.dump_view(self.session_id)
@@ -163,6 +172,7 @@ class SessionEndState(AuthState):
         self.duration = work.duration_label
         self.reason = work.end_reason_label if end else "Сессия ещё идёт"
         self._refresh_dump(work.user_id)
+        self.still_open = [OpenSlot(w.slot_id, w.service_name) for w in slots.active_sessions_of(info.id)]
         if not self.watching:
             return SessionEndState.watch_dump
         return None

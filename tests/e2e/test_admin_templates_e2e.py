@@ -84,6 +84,16 @@ def test_admin_creates_a_template_and_a_user_launches_it_with_one_busy_slot(live
     anna_page.wait_for_url(re.compile(rf"{live_app.url}/session/gpt-1\?template={template.id}$"))
     expect(anna_page.locator("[data-testid=room-frame]")).to_be_visible()
     expect(switcher.locator("[aria-current=page]")).to_contain_text("ChatGPT Pro")
+    # Releasing one of them leads back to the other from the summary.
+    anna_page.get_by_role("button", name="Освободить").click()
+    anna_page.get_by_role("alertdialog").get_by_role("button", name="Да, завершить").click()
+    anna_page.wait_for_url(re.compile(rf"{live_app.url}/session-end/\d+"))
+    still_open = anna_page.locator("[data-testid=still-open]")
+    expect(still_open).to_contain_text("Veo + Flow (видео)")
+    shot(anna_page, "session-end-still-open")
+    still_open.get_by_role("button", name="Veo + Flow (видео)").click()
+    anna_page.wait_for_url(f"{live_app.url}/session/gem-veo")
+    expect(anna_page.locator("[data-testid=room-frame]")).to_be_visible()
 
     page.reload()
     page.get_by_role("tab", name="Шаблоны").click()

@@ -8,7 +8,7 @@ from components.layout import protected_page
 from services.slots import SlotCard
 from state.auth import AuthState
 from state.board import SlotBoard
-from state.session import SessionEndState, SessionPageState
+from state.session import OpenSlot, SessionEndState, SessionPageState
 from vdi_taxi import routes
 
 TOGGLE_FULLSCREEN = (
@@ -293,6 +293,16 @@ def _dump_card() -> rx.Component:
     )
 
 
+def _open_slot_link(slot: OpenSlot) -> rx.Component:
+    return rx.link(
+        rx.button(
+            rx.icon("monitor-play", size=16), slot.service_name, variant="soft", color_scheme="amber", width="100%"
+        ),
+        href="/session/" + slot.slot_id,
+        width="100%",
+    )
+
+
 def session_end_page() -> rx.Component:
     return protected_page(
         rx.center(
@@ -314,6 +324,16 @@ def session_end_page() -> rx.Component:
                         data_testid="session-summary",
                     ),
                     _dump_card(),
+                    rx.cond(
+                        SessionEndState.still_open.length() > 0,
+                        rx.vstack(
+                            rx.text("У вас ещё открыты:", size="2", color=theme.MUTED),
+                            rx.foreach(SessionEndState.still_open, _open_slot_link),
+                            width="100%",
+                            spacing="2",
+                            data_testid="still-open",
+                        ),
+                    ),
                     rx.link(rx.button("Вернуться на дашборд", size="3"), href=routes.DASHBOARD),
                     align="center",
                     spacing="4",
