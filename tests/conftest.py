@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +35,17 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setattr(dumps, "RUN_IN_BACKGROUND", False)
     _reset_caches()
     yield
+    _join_background_work()
     clock.freeze(None)
     _reset_caches()
+
+
+def _join_background_work() -> None:
+    """A room reset or dump thread started by a test ends with it: left running, it would read
+    the next test's settings halfway through and write into that test's database."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(("reset-", "dump-")):
+            thread.join(timeout=90)
 
 
 def _create_pg_database() -> str:
@@ -121,6 +131,7 @@ def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("VDI_ROOM_READY_TIMEOUT", "30")
     _reset_caches()
     yield instance
+    _join_background_work()  # let room resets finish before their containers go
     client = docker_engine.client()
     for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
         c.remove(force=True)
