@@ -90,3 +90,17 @@ def form_dialog(
         open=open,
         on_open_change=on_open_change,
     )
+
+
+def data_table(headers: tuple[str, ...], rows, render, min_width: str = "0") -> rx.Component:
+    """A table of rows with a header; on a narrow screen it scrolls inside its box, not the page."""
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in headers))),
+            rx.table.body(rx.foreach(rows, render)),
+            width="100%",
+            min_width=min_width,
+        ),
+        overflow_x="auto",
+        width="100%",
+    )

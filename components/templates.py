@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import confirm, form_dialog
+from components.common import confirm, data_table, form_dialog
 from services.templates import Skipped
 from state.templates import SlotOption, TemplateCard, TemplatesState
 
@@ -236,21 +236,11 @@ def templates_tab() -> rx.Component:
         rx.button("+ Создать шаблон", on_click=TemplatesState.new_template),
         rx.cond(
             TemplatesState.editor.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *(
-                                rx.table.column_header_cell(h)
-                                for h in ("Название", "Доступ", "Слоты", "URL", "Использований", "Действия")
-                            )
-                        )
-                    ),
-                    rx.table.body(rx.foreach(TemplatesState.editor, _editor_row)),
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
+            data_table(
+                ("Название", "Доступ", "Слоты", "URL", "Использований", "Действия"),
+                TemplatesState.editor,
+                _editor_row,
+                "760px",
             ),
             rx.text("Шаблонов пока нет.", color=theme.MUTED),
         ),

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components import theme
+from components.common import data_table
 from state.usage import HeatCell, HeatRow, UsageRow, UsageState
 
 AXIS = {"fill": theme.MUTED, "font_size": 11}
@@ -129,31 +130,20 @@ def _row(r: UsageRow) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *(
-                        rx.table.column_header_cell(h)
-                        for h in (
-                            "Сервис",
-                            "Сессий",
-                            "Часов",
-                            "Рабочее время",
-                            "Очередь: раз / ожидание",
-                            "Неявки",
-                            "$/мес",
-                            "$ за час",
-                        )
-                    )
-                )
-            ),
-            rx.table.body(rx.foreach(UsageState.usage, _row)),
-            width="100%",
-            min_width="760px",
+    return data_table(
+        (
+            "Сервис",
+            "Сессий",
+            "Часов",
+            "Рабочее время",
+            "Очередь: раз / ожидание",
+            "Неявки",
+            "$/мес",
+            "$ за час",
         ),
-        overflow_x="auto",
-        width="100%",
+        UsageState.usage,
+        _row,
+        "760px",
     )
 
 

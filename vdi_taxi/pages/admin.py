@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import confirm, form_dialog
+from components.common import confirm, data_table, form_dialog
 from components.layout import protected_page
 from components.templates import templates_tab
 from components.usage import usage_tab
@@ -113,13 +113,7 @@ def _health() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(*(rx.table.column_header_cell(h) for h in ("Слот", "Комната", "Кто внутри", "Действия")))
-            ),
-            rx.table.body(rx.foreach(AdminState.rooms, _room_row)),
-            width="100%",
-        ),
+        data_table(("Слот", "Комната", "Кто внутри", "Действия"), AdminState.rooms, _room_row, "720px"),
         rx.dialog.root(
             rx.dialog.content(
                 rx.dialog.title("Скриншот: ", AdminState.screenshot_slot),
@@ -224,17 +218,11 @@ def _service_dialog() -> rx.Component:
 def _services() -> rx.Component:
     return rx.vstack(
         rx.button("+ Добавить сервис", on_click=AdminState.new_service),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *(
-                        rx.table.column_header_cell(h)
-                        for h in ("Сервис", "Тариф", "$/мес", "Категория", "Продление", "Статус", "Действия")
-                    )
-                )
-            ),
-            rx.table.body(rx.foreach(AdminState.services, _service_row)),
-            width="100%",
+        data_table(
+            ("Сервис", "Тариф", "$/мес", "Категория", "Продление", "Статус", "Действия"),
+            AdminState.services,
+            _service_row,
+            "820px",
         ),
         _service_dialog(),
         rx.dialog.root(
@@ -397,22 +385,11 @@ def _user_dialogs() -> rx.Component:
 def _users() -> rx.Component:
     return rx.vstack(
         rx.button("+ Добавить пользователя", on_click=AdminState.new_user),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *(
-                            rx.table.column_header_cell(h)
-                            for h in ("Имя", "Статус", "Telegram", "Сессий за неделю", "Часов", "Действия")
-                        )
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminState.people, _user_row)),
-                width="100%",
-                min_width="860px",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            ("Имя", "Статус", "Telegram", "Сессий за неделю", "Часов", "Действия"),
+            AdminState.people,
+            _user_row,
+            "860px",
         ),
         _user_dialogs(),
         spacing="3",
@@ -445,18 +422,7 @@ def _audit() -> rx.Component:
             align="center",
             spacing="2",
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *(
-                        rx.table.column_header_cell(h)
-                        for h in ("Время", "Событие", "Кто", "Объект", "Подробности", "IP")
-                    )
-                )
-            ),
-            rx.table.body(rx.foreach(AdminState.audit, _audit_row)),
-            width="100%",
-        ),
+        data_table(("Время", "Событие", "Кто", "Объект", "Подробности", "IP"), AdminState.audit, _audit_row, "760px"),
         width="100%",
         spacing="3",
     )
