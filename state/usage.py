@@ -49,18 +49,24 @@ def _heat_colour(pct: float) -> str:
 class UsageState(AuthState):
     period: str = "week"
     usage: list[UsageRow] = []
-    chart: list[dict[str, float | str]] = []
     heat: list[HeatRow] = []
     advice: list[str] = []
     work_hours: float = 0
     total_hours: float = 0
     loading: bool = False
+    error: str = ""
+
+    @rx.var
+    def chart(self) -> list[dict[str, float | str]]:
+        """The table's figures in the shape the charts read."""
+        return [
+            {"name": u.service_name, "hours": u.hours, "pct": u.work_pct, "wait": u.avg_wait, "no_shows": u.no_shows}
+            for u in self.usage
+        ]
 
     @rx.var
     def chart_height(self) -> int:
         return 60 + 30 * max(len(self.usage), 1)
-
-    error: str = ""
 
     @rx.event
     async def load_usage(self):
@@ -92,16 +98,6 @@ class UsageState(AuthState):
                 cost_per_hour="—" if s.cost_per_hour is None else f"${s.cost_per_hour:.2f}",
                 verdict=s.verdict,
             )
-            for s in report.slots
-        ]
-        self.chart = [
-            {
-                "name": s.service_name,
-                "hours": s.hours_used,
-                "pct": s.work_pct,
-                "wait": s.avg_wait_minutes,
-                "no_shows": s.no_shows,
-            }
             for s in report.slots
         ]
         self.heat = [
