@@ -150,13 +150,7 @@ def create_booking(user_id: int, slot_id: str, day: str, start: str, minutes: in
     ends_at = _validate(starts_at, minutes)
     limit = get_settings().booking.max_future
     with session_scope() as session:
-        slot, user = session.get(Slot, slot_id), session.get(User, user_id)
-        if user is None or not user.is_active:
-            raise Forbidden("Учётная запись отключена")
-        if slot is None:
-            raise NotFound("Слот не найден")
-        if not slot.is_active:
-            raise DomainError("Слот отключён администратором")
+        usable_slot(session, slot_id, user_id)
         if (conflict := _conflict(session, slot_id, starts_at, ends_at)) is not None:
             raise conflict
     for seat in range(1, limit + 1):
@@ -268,6 +262,18 @@ def bookings_between(start: datetime, end: datetime) -> list[BookingView]:
             .order_by(Booking.starts_at)
         ).all()
         return [_view(*r) for r in rows]
+
+
+def usable_slot(session: Session, slot_id: str, user_id: int) -> tuple[Slot, User]:
+    """The slot and the person, if this person may book or take it at all (active both)."""
+    slot, user = session.get(Slot, slot_id), session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Forbidden("Учётная запись отключена")
+    if slot is None:
+        raise NotFound("Слот не найден")
+    if not slot.is_active:
+        raise DomainError("Слот отключён администратором")
+    return slot, user
 
 
 def current_booking(session: Session, slot_id: str, now: datetime) -> tuple[Booking, User] | None:

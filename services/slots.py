@@ -252,14 +252,7 @@ def take_slot(
     settings = get_settings()
     limit = settings.max_template_slots if via_template else settings.max_direct_slots
     with session_scope() as session:
-        slot = session.get(Slot, slot_id)
-        user = session.get(User, user_id)
-        if user is None or not user.is_active:
-            raise Forbidden("Учётная запись отключена")
-        if slot is None:
-            raise NotFound("Слот не найден")
-        if not slot.is_active:
-            raise DomainError("Слот отключён администратором")
+        slot, user = bookings.usable_slot(session, slot_id, user_id)
         existing = _active_on_slot(session, slot_id)
         if existing:
             work, occupant = existing
