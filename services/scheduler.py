@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 LEASE = "scheduler"
 
 
+def _stamp_once(session, column, row_id: int | None, now: datetime) -> bool:
+    """Fill an empty "done at" column of one row; True only for the one run that did it, so a
+    second scheduler (or a retried tick) never notifies twice."""
+    model = column.class_
+    result = session.exec(update(model).where(model.id == row_id, column.is_(None)).values({column.key: now}))
+    return result.rowcount == 1
+
+
 def _expire_no_shows(now: datetime, done: Counter) -> None:
     checkin = timedelta(minutes=get_settings().booking.checkin_minutes)
     with session_scope() as session:
@@ -101,12 +109,7 @@ def _warn_sessions(now: datetime, done: Counter) -> None:
             )
         ).all()
         for work, slot in due:
-            result = session.exec(
-                update(SlotSession)
-                .where(SlotSession.id == work.id, SlotSession.warned_at.is_(None))
-                .values(warned_at=now)
-            )
-            if result.rowcount != 1:
+            if not _stamp_once(session, SlotSession.warned_at, work.id, now):
                 continue
             assert work.deadline_at is not None
             done["warned"] += 1
@@ -144,12 +147,7 @@ def _send_reminders(now: datetime, done: Counter) -> None:
             )
         ).all()
         for booking, slot in due:
-            result = session.exec(
-                update(Booking)
-                .where(Booking.id == booking.id, Booking.reminder_sent_at.is_(None))
-                .values(reminder_sent_at=now)
-            )
-            if result.rowcount != 1:
+            if not _stamp_once(session, Booking.reminder_sent_at, booking.id, now):
                 continue
             done["reminded"] += 1
             notify.enqueue(
