@@ -19,6 +19,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from services import sessions
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, start_live_app
 
 WATCH_JS = """(slot) => {
@@ -43,7 +44,7 @@ def _login_context(browser, url: str, token: str):
 
 
 def measure(url: str, tabs: int, rounds: int) -> list[float]:
-    from services import auth, slots, users
+    from services import auth, users
 
     taker = users.create_user(f"taker{tabs}", "Такси Бенч", "bench-pass-1")
     users.mark_onboarded(taker.id)
@@ -77,7 +78,7 @@ def measure(url: str, tabs: int, rounds: int) -> list[float]:
             samples.append(arrivals[-1])
             first_tab.append(arrivals[0])
             taker_page.wait_for_url(f"{url}/session/ppx-1")
-            slots.release_slot(taker.id, "ppx-1")
+            sessions.release_slot(taker.id, "ppx-1")
             for page in pages:
                 page.wait_for_selector("[data-slot=ppx-1][data-busy=false]", timeout=10_000)
             taker_page.goto(f"{url}/")
@@ -102,7 +103,7 @@ def _busy_in(message: str, slot_id: str) -> bool:
 
 def measure_server_only(url: str, clients: int, rounds: int) -> list[float]:
     """The same take, watched by raw Socket.IO clients: the server's share of the latency."""
-    from services import auth, slots, users
+    from services import auth, users
     from state.board import SlotBoard
     from state.dashboard import DashboardState
     from tests.reflex_client import RawClient
@@ -135,7 +136,7 @@ def measure_server_only(url: str, clients: int, rounds: int) -> list[float]:
                     raise TimeoutError("a watcher never saw the take")
                 time.sleep(0.005)
         samples.append((last - start) * 1000)
-        slots.release_slot(taker.id, "ppx-2")
+        sessions.release_slot(taker.id, "ppx-2")
         time.sleep(1.0)
     for c in [*watchers, taker_client]:
         c.close()

@@ -27,8 +27,8 @@ DAY = date(2027, 3, 10)
 
 def _fill(n: int, user_ids: list[int], slot_ids: list[str]) -> None:
     """n bookings over the year before and after DAY, one row per half hour in booking_cells."""
-    from services import db
-    from services.models import Booking, BookingCell
+    from services.core import db
+    from services.core.models import Booking, BookingCell
 
     rng = random.Random(7)
     taken: set[tuple[str, datetime]] = set()
@@ -67,11 +67,10 @@ def _fill(n: int, user_ids: list[int], slot_ids: list[str]) -> None:
 
 def _creation_latency(label: str, env: dict[str, str]) -> dict:
     os.environ.update(env)
-    from services import bookings, clock, db, rooms, seed, settings, users
+    from services import bookings, runtime, seed, users
+    from services.core import clock, db, settings
 
-    settings.get_settings.cache_clear()
-    rooms.get_room_provider.cache_clear()
-    db.dispose_engines()
+    runtime.reset()
     db.migrate()
     seed.seed_demo()
     people = [users.create_user(f"b{label}{i}", f"Бенч {i}", "bench-pass-1") for i in range(15)]
@@ -100,14 +99,13 @@ def _calendar(tmp: Path) -> dict:
     data = tmp / "cal"
     with start_live_app(data, ROOT / "bench-results" / "calendar-app.log", web_dir="bench-cal") as app:
         os.environ.update({k: v for k, v in app.env.items() if k.startswith("VDI_")})
-        from services import auth, calendar, clock, db, rooms, seed, settings, users
+        from services import auth, calendar, runtime, seed, users
+        from services.core import clock, db, settings
 
-        settings.get_settings.cache_clear()
-        rooms.get_room_provider.cache_clear()
-        db.dispose_engines()
+        runtime.reset()
         viewer = users.create_user("calviewer", "Зритель", "bench-pass-1")
         users.mark_onboarded(viewer.id)
-        from services.models import Booking, BookingCell
+        from services.core.models import Booking, BookingCell
 
         tomorrow = (datetime.now(settings.get_settings().tz) + timedelta(days=1)).date()
         rows, cells = [], []
@@ -181,7 +179,7 @@ def main() -> int:
                     "p", {**base, "VDI_DATABASE_URL": url}
                 )
             finally:
-                from services import db
+                from services.core import db
 
                 db.dispose_engines()
                 with admin.connect() as conn:

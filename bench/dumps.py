@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from bench.rooms import _room_env
+from services import sessions
 from tests.docker_support import docker_engine, ensure_standin_image
 from tests.live_server import ROOT
 
@@ -28,19 +29,21 @@ def main() -> int:
         os.environ.update(
             {**_room_env(engine, data, image), "VDI_DATA_DIR": str(data), "VDI_ENV": "test", "VDI_BCRYPT_ROUNDS": "4"}
         )
-        from services import dumps, notify, seed, slots, users
-        from services.db import migrate
-        from services.rooms import get_room_provider
+        from services import dumps, runtime, seed, users
+        from services.core import outbox
+        from services.core.db import migrate
+        from services.rooms import base as rooms
 
         migrate()
+        runtime.configure()
         seed.seed_demo()
-        provider = get_room_provider()
+        provider = rooms.current()
         provider.reconcile(force=True)
         dumps.RUN_IN_BACKGROUND = False  # measure the collection itself, not a thread hand-off
         person = users.create_user("dumpbench", "Бенч", "bench-pass-1")
         samples = []
         for _ in range(3):
-            work = slots.take_slot(person.id, "ppx-1")
+            work = sessions.take_slot(person.id, "ppx-1")
             base = work.access_url.split("?")[0]
             usr, pwd = (p.split("=", 1)[1] for p in work.access_url.split("?")[1].split("&")[:2])
             token = httpx.post(f"{base}api/login", json={"username": usr, "password": pwd}).json()["token"]
@@ -55,12 +58,12 @@ def main() -> int:
             original = provider.after_session
             provider.after_session = lambda slot_id: None  # the room reset is not part of this figure
             began = time.perf_counter()
-            slots.release_slot(person.id, "ppx-1")
+            sessions.release_slot(person.id, "ppx-1")
             elapsed = time.perf_counter() - began
             provider.after_session = original
             view = dumps.dump_view(work.id)
             assert view.pages == 50 and view.files == 5, view
-            assert any(n.kind == "dump" for n in notify.pending_for(person.id))
+            assert any(n.kind == "dump" for n in outbox.pending_for(person.id))
             samples.append(elapsed * 1000)
             provider.restart("ppx-1")
         client.close()

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from services import sessions
 from tests.docker_support import docker_engine, ensure_standin_image, room_env
 from tests.live_server import ROOT, start_live_app
 
@@ -32,13 +33,14 @@ def main() -> int:
         data = Path(tmp) / "data"
         env = {**_room_env(engine, data, image), "VDI_DATA_DIR": str(data), "VDI_ENV": "test", "VDI_BCRYPT_ROUNDS": "4"}
         os.environ.update(env)
-        from services import seed, slots, users
-        from services.db import migrate
-        from services.rooms import get_room_provider
+        from services import runtime, seed, users
+        from services.core.db import migrate
+        from services.rooms import base as rooms
 
         migrate()
+        runtime.configure()
         seed.seed_demo()
-        provider = get_room_provider()
+        provider = rooms.current()
 
         began = time.perf_counter()
         report = provider.reconcile(force=True)
@@ -55,7 +57,7 @@ def main() -> int:
         people = [users.create_user(f"bench{i}", f"Бенч {i}", "bench-pass-1") for i in range(10)]
         for person, slot_id in zip(people, [row[0] for row in seed.DEMO_SLOTS], strict=True):
             began = time.perf_counter()
-            work = slots.take_slot(person.id, slot_id)
+            work = sessions.take_slot(person.id, slot_id)
             takes.append(time.perf_counter() - began)
             assert work.access_url
         results["take_to_url_warm_room_ms"] = {
@@ -63,7 +65,7 @@ def main() -> int:
             "max": round(max(takes) * 1000, 1),
         }
         for person, slot_id in zip(people, [row[0] for row in seed.DEMO_SLOTS], strict=True):
-            slots.release_slot(person.id, slot_id)
+            sessions.release_slot(person.id, slot_id)
         for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={env['VDI_ROOM_INSTANCE']}"}):
             c.remove(force=True)
 

@@ -29,9 +29,9 @@ PEOPLE = 15
 def populate(now: datetime, days: int = 365, seed: int = 7) -> dict[str, int]:
     """A year of plausible use: busy and idle slots, weekday peaks, some queues and no-shows."""
     from services import users
-    from services.db import session_scope
-    from services.models import Booking, QueueEntry, Slot, SlotSession
-    from services.settings import get_settings
+    from services.core.db import session_scope
+    from services.core.models import Booking, QueueEntry, Slot, SlotSession
+    from services.core.settings import get_settings
 
     rng = random.Random(seed)
     tz = get_settings().tz
@@ -106,7 +106,8 @@ def populate(now: datetime, days: int = 365, seed: int = 7) -> dict[str, int]:
 
 
 def measure_service(rounds: int) -> dict[str, float]:
-    from services import analytics, clock
+    from services import analytics
+    from services.core import clock
 
     out = {}
     for period in analytics.PERIODS:
@@ -124,7 +125,8 @@ def measure_browser(url: str, rounds: int) -> dict[str, float]:
     import pyotp
     from playwright.sync_api import sync_playwright
 
-    from services import analytics, auth, clock, users
+    from services import analytics, auth, users
+    from services.core import clock
 
     boss = users.create_user("boss", "Админ Бенч", "bench-pass-1", is_admin=True)
     users.mark_onboarded(boss.id)
@@ -170,7 +172,7 @@ def main() -> int:
         os.environ["VDI_DATA_DIR"] = app.env["VDI_DATA_DIR"]
         os.environ["VDI_SECRET_KEY"] = app.env["VDI_SECRET_KEY"]
         os.environ["VDI_BCRYPT_ROUNDS"] = "4"
-        from services import clock
+        from services.core import clock
 
         t = time.perf_counter()
         counts = populate(clock.now())

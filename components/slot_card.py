@@ -4,7 +4,7 @@ import reflex as rx
 
 from components import theme
 from components.common import confirm, elapsed
-from services.slots import SlotCard
+from services.board import SlotCard
 from state.auth import AuthState
 from state.booking import BookingState
 from state.dashboard import DashboardState

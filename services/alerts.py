@@ -6,20 +6,21 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from services import bookings, notify
-from services.db import session_scope
-from services.models import Slot, User
+from services import analytics
+from services.core import clock, outbox
+from services.core.db import session_scope
+from services.core.models import Slot, User
 
 
 def alert_admins(kind: str, text: str, dedupe_key: str) -> int:
     """Queue an alert for every active admin; the dedupe key makes repeats harmless."""
     with session_scope() as session:
         admins = session.exec(select(User.id).where(User.is_admin, User.is_active)).all()
-    return sum(notify.enqueue(admin_id, kind, text, f"{dedupe_key}:{admin_id}") for admin_id in admins)
+    return sum(outbox.enqueue(admin_id, kind, text, f"{dedupe_key}:{admin_id}") for admin_id in admins)
 
 
 def renewal_reminders(now: datetime) -> int:
-    today = bookings.local(now).date()
+    today = clock.local(now).date()
     with session_scope() as session:
         due = session.exec(
             select(Slot).where(
@@ -44,10 +45,8 @@ def renewal_reminders(now: datetime) -> int:
 
 def weekly_report(now: datetime) -> int:
     """Monday morning (local time), once per week: last week's utilisation."""
-    local = bookings.local(now)
+    local = clock.local(now)
     if local.weekday() != 0 or local.hour < 9:
         return 0
-    from services.telegram import _stats_text
-
     year, week, _ = local.isocalendar()
-    return alert_admins("weekly_report", _stats_text(), f"weekly:{year}-{week}")
+    return alert_admins("weekly_report", analytics.weekly_text(), f"weekly:{year}-{week}")

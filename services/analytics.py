@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import select
 
-from services import clock
-from services.admin import require_admin
-from services.db import session_scope
-from services.errors import DomainError
-from services.models import Booking, QueueEntry, Slot, SlotSession
-from services.settings import get_settings
+from services.core import clock
+from services.core.access import require_admin
+from services.core.db import session_scope
+from services.core.errors import DomainError
+from services.core.models import Booking, QueueEntry, Slot, SlotSession
+from services.core.settings import get_settings
 
 PERIODS = {"day": "Сегодня", "week": "7 дней", "month": "30 дней"}
 WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
@@ -262,3 +262,22 @@ def to_csv(data: Utilisation) -> str:
             ]
         )
     return out.getvalue()
+
+
+def weekly_text() -> str:
+    """The admin panel's weekly utilisation, as a message."""
+    report = compute("week", clock.now())
+    lines = [
+        "📊 Статистика за неделю",
+        f"Всего сессий: {sum(s.sessions for s in report.slots)}",
+        f"Общее время: {report.total_hours:.1f} ч",
+        f"Среднее/день: {report.total_hours / 7:.1f} ч",
+    ]
+    used = sorted((s for s in report.slots if s.sessions), key=lambda s: -s.hours_used)
+    if used:
+        lines.append("📈 По слотам:")
+        lines += [f"{s.slot_id}: {s.sessions} сессий, {s.hours_used:.1f} ч, {s.work_pct:.0f}%" for s in used]
+    if report.recommendations:
+        lines.append("💡 Рекомендации:")
+        lines += [f"• {line}" for line in report.recommendations]
+    return "\n".join(lines)

@@ -13,11 +13,11 @@ import segno
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
-from services import audit, clock, crypto
-from services.db import session_scope
-from services.errors import DomainError
-from services.models import AuthToken, LoginThrottle, User
-from services.settings import get_settings
+from services.core import audit, clock, crypto
+from services.core.db import session_scope
+from services.core.errors import DomainError
+from services.core.models import AuthToken, LoginThrottle, User
+from services.core.settings import get_settings
 
 ISSUER = "VDI Такси"
 TOTP_STEP = 30
@@ -226,7 +226,7 @@ def _decode(token: str) -> dict | None:
             token,
             crypto.jwt_key(),
             algorithms=["HS256"],
-            # Time checks use services.clock (below and in the token table), not the wall clock.
+            # Time checks use services.core.clock (below and in the token table), not the wall clock.
             options={"require": ["sub", "jti", "exp"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:

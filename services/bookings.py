@@ -14,11 +14,13 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services import audit, clock
-from services.db import bump_board_version, session_scope
-from services.errors import Conflict, DomainError, Forbidden, NotFound
-from services.models import Booking, BookingCell, Slot, SlotSession, User
-from services.settings import get_settings
+from services.core import audit, clock
+from services.core.access import usable_slot, validate_slot_id
+from services.core.clock import hhmm, local
+from services.core.db import bump_board_version, session_scope
+from services.core.errors import Conflict, DomainError, NotFound
+from services.core.models import Booking, BookingCell, Slot, SlotSession, User
+from services.core.settings import get_settings
 
 CELL = timedelta(minutes=30)
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -46,14 +48,6 @@ class BookingView:
     @property
     def minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
-
-
-def local(dt: datetime) -> datetime:
-    return dt.astimezone(get_settings().tz)
-
-
-def hhmm(dt: datetime) -> str:
-    return f"{local(dt):%H:%M}"
 
 
 def duration_label(minutes: int) -> str:
@@ -139,8 +133,6 @@ def _conflict(session: Session, slot_id: str, starts_at: datetime, ends_at: date
 
 
 def create_booking(user_id: int, slot_id: str, day: str, start: str, minutes: int) -> BookingView:
-    from services.slots import validate_slot_id
-
     slot_id = validate_slot_id(slot_id)
     try:
         minutes = int(minutes)
@@ -262,18 +254,6 @@ def bookings_between(start: datetime, end: datetime) -> list[BookingView]:
             .order_by(Booking.starts_at)
         ).all()
         return [_view(*r) for r in rows]
-
-
-def usable_slot(session: Session, slot_id: str, user_id: int) -> tuple[Slot, User]:
-    """The slot and the person, if this person may book or take it at all (active both)."""
-    slot, user = session.get(Slot, slot_id), session.get(User, user_id)
-    if user is None or not user.is_active:
-        raise Forbidden("Учётная запись отключена")
-    if slot is None:
-        raise NotFound("Слот не найден")
-    if not slot.is_active:
-        raise DomainError("Слот отключён администратором")
-    return slot, user
 
 
 def current_booking(session: Session, slot_id: str, now: datetime) -> tuple[Booking, User] | None:

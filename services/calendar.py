@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
 
-from services import bookings, clock
-from services.db import session_scope
-from services.models import Booking, Slot, SlotSession, User
-from services.settings import get_settings
+from services.core import clock
+from services.core.db import session_scope
+from services.core.models import Booking, Slot, SlotSession, User
+from services.core.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 booking_id=b.id if b.status == "active" else 0,
                 label=user.name,
                 kind="mine" if user.id == viewer_id else "booking",
-                title=f"Бронь: {user.name}, {bookings.hhmm(b.starts_at)}–{bookings.hhmm(b.ends_at)}",
+                title=f"Бронь: {user.name}, {clock.hhmm(b.starts_at)}–{clock.hhmm(b.ends_at)}",
             )
             if bar:
                 rows[b.slot_id].bars.append(bar)
@@ -95,8 +95,8 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 window,
                 label=user.name,
                 kind="mine" if user.id == viewer_id else "session",
-                title=f"Сессия: {user.name}, {bookings.hhmm(work.started_at)}–"
-                f"{bookings.hhmm(work.ended_at) if work.ended_at else 'до ' + bookings.hhmm(end)}",
+                title=f"Сессия: {user.name}, {clock.hhmm(work.started_at)}–"
+                f"{clock.hhmm(work.ended_at) if work.ended_at else 'до ' + clock.hhmm(end)}",
             )
             if bar:
                 rows[work.slot_id].bars.append(bar)

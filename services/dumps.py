@@ -23,11 +23,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from services import bookings, clock, notify
-from services.db import bump_board_version, session_scope
-from services.models import Dump, SlotSession
-from services.rooms import Artifacts, RoomProvider, get_room_provider
-from services.settings import get_settings
+from services.core import clock, outbox
+from services.core.db import bump_board_version, session_scope
+from services.core.models import Dump, SlotSession
+from services.core.settings import get_settings
+from services.rooms import base as rooms
+from services.rooms.base import Artifacts, RoomProvider
+from services.session_views import get_session
 
 log = logging.getLogger(__name__)
 STALE_COLLECTING = timedelta(minutes=10)
@@ -145,7 +147,7 @@ def summary_text(info, pages: int, files: int, missing: list[str]) -> str:
     lines = [
         "🔚 Сессия завершена",
         f"Слот: {info.service_name}",
-        f"Время: {bookings.hhmm(info.started_at)}–{bookings.hhmm(info.ended_at) if info.ended_at else '—'}"
+        f"Время: {clock.hhmm(info.started_at)}–{clock.hhmm(info.ended_at) if info.ended_at else '—'}"
         f" ({info.duration_label})",
     ]
     if pages:
@@ -159,11 +161,9 @@ def summary_text(info, pages: int, files: int, missing: list[str]) -> str:
 
 def collect_for_session(session_id: int, provider: RoomProvider | None = None) -> DumpView | None:
     """Collect, pack, store and queue the dump of an ended session (once)."""
-    from services.slots import get_session
-
     if not _claim(session_id):
         return dump_view(session_id)
-    provider = provider or get_room_provider()
+    provider = provider or rooms.current()
     info = get_session(session_id)
     try:
         found = provider.collect(info.slot_id, info.started_at, info.ended_at or clock.now())
@@ -186,7 +186,7 @@ def collect_for_session(session_id: int, provider: RoomProvider | None = None) -
         dump.pages, dump.files, dump.missing = len(found.visits), len(names), "; ".join(found.missing)[:500]
         dump.ready_at, dump.expires_at = clock.now(), clock.now() + keep
         session.add(dump)
-        notify.enqueue(
+        outbox.enqueue(
             info.user_id,
             "dump",
             summary_text(info, len(found.visits), len(names), found.missing),

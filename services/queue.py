@@ -10,11 +10,13 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services import bookings, clock, notify
-from services.db import bump_board_version, session_scope
-from services.errors import DomainError, NotFound
-from services.models import QueueEntry, Slot, SlotSession, User
-from services.settings import get_settings
+from services import bookings
+from services.core import clock, outbox
+from services.core.access import validate_slot_id
+from services.core.db import bump_board_version, session_scope
+from services.core.errors import DomainError, NotFound
+from services.core.models import QueueEntry, Slot, SlotSession, User
+from services.core.settings import get_settings
 
 OPEN = ("waiting", "offered")
 
@@ -46,8 +48,6 @@ def position(session: Session, slot_id: str, user_id: int) -> int:
 
 def join_queue(user_id: int, slot_id: str) -> int:
     """Join (or stay in) the line for a busy slot; returns the position."""
-    from services.slots import validate_slot_id
-
     slot_id = validate_slot_id(slot_id)
     now = clock.now()
     with session_scope() as session:
@@ -76,8 +76,6 @@ def join_queue(user_id: int, slot_id: str) -> int:
 
 
 def leave_queue(user_id: int, slot_id: str) -> None:
-    from services.slots import validate_slot_id
-
     slot_id = validate_slot_id(slot_id)
     with session_scope() as session:
         entry = session.exec(
@@ -156,10 +154,10 @@ def offer_next(slot_id: str) -> Offer | None:
             session.add(entry)
             session.flush()
             assert user.id is not None and entry.id is not None
-            notify.enqueue(
+            outbox.enqueue(
                 user.id,
                 "queue_offer",
-                f"🟢 Слот освободился!\nСлот: {slot.service_name}\nОн ваш до {bookings.hhmm(now + window)} — "
+                f"🟢 Слот освободился!\nСлот: {slot.service_name}\nОн ваш до {clock.hhmm(now + window)} — "
                 "откройте дашборд и нажмите «Занять».",
                 f"queue_offer:{entry.id}",
                 session=session,

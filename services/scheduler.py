@@ -16,10 +16,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import update
 from sqlmodel import select
 
-from services import bookings, clock, leases, notify, queue
-from services.db import bump_board_version, session_scope
-from services.models import Booking, QueueEntry, Slot, SlotSession
-from services.settings import get_settings
+from services import alerts, bookings, dumps, queue
+from services.core import clock, leases, outbox
+from services.core.db import bump_board_version, session_scope
+from services.core.models import Booking, QueueEntry, Slot, SlotSession
+from services.core.settings import get_settings
+from services.sessions import end_session
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
@@ -61,12 +63,12 @@ def _expire_no_shows(now: datetime, done: Counter) -> None:
             if bookings.finish_booking(session, booking.id, "expired"):
                 done["no_show"] += 1
                 freed.append(booking.slot_id)
-                notify.enqueue(
+                outbox.enqueue(
                     booking.user_id,
                     "no_show",
                     f"⌛ Бронь снята: вы не заняли слот в течение {checkin.seconds // 60} минут.\n"
-                    f"Слот: {slot.service_name}\nВремя: {bookings.hhmm(booking.starts_at)}–"
-                    f"{bookings.hhmm(booking.ends_at)}",
+                    f"Слот: {slot.service_name}\nВремя: {clock.hhmm(booking.starts_at)}–"
+                    f"{clock.hhmm(booking.ends_at)}",
                     f"no_show:{booking.id}",
                     session=session,
                 )
@@ -83,8 +85,6 @@ def _complete_bookings(now: datetime, done: Counter) -> None:
 
 
 def _end_due_sessions(now: datetime, done: Counter) -> None:
-    from services.slots import end_session
-
     with session_scope() as session:
         due = session.exec(
             select(SlotSession).where(SlotSession.ended_at.is_(None), SlotSession.deadline_at <= now)
@@ -114,10 +114,10 @@ def _warn_sessions(now: datetime, done: Counter) -> None:
             assert work.deadline_at is not None
             done["warned"] += 1
             bump_board_version(session)  # the session page shows the warning live
-            notify.enqueue(
+            outbox.enqueue(
                 work.user_id,
                 "session_ending",
-                f"⏳ Сессия скоро закончится\nСлот: {slot.service_name}\nКонец в {bookings.hhmm(work.deadline_at)}."
+                f"⏳ Сессия скоро закончится\nСлот: {slot.service_name}\nКонец в {clock.hhmm(work.deadline_at)}."
                 " Сохраните работу.",
                 f"session_ending:{work.id}:{int(work.deadline_at.timestamp())}",
                 session=session,
@@ -150,11 +150,11 @@ def _send_reminders(now: datetime, done: Counter) -> None:
             if not _stamp_once(session, Booking.reminder_sent_at, booking.id, now):
                 continue
             done["reminded"] += 1
-            notify.enqueue(
+            outbox.enqueue(
                 booking.user_id,
                 "booking_reminder",
                 f"⏰ Напоминание о бронировании\nСлот: {slot.service_name}\n"
-                f"Время: {bookings.hhmm(booking.starts_at)}–{bookings.hhmm(booking.ends_at)}\n"
+                f"Время: {clock.hhmm(booking.starts_at)}–{clock.hhmm(booking.ends_at)}\n"
                 f"Бронь через {max(1, int((booking.starts_at - now).total_seconds() // 60))} мин!",
                 f"booking_reminder:{booking.id}",
                 session=session,
@@ -162,15 +162,11 @@ def _send_reminders(now: datetime, done: Counter) -> None:
 
 
 def _dumps(now: datetime, done: Counter) -> None:
-    from services import dumps
-
     if collected := dumps.catch_up(now):
         done["dumps"] += collected
 
 
 def _admin_reports(now: datetime, done: Counter) -> None:
-    from services import alerts
-
     if sent := alerts.renewal_reminders(now) + alerts.weekly_report(now):
         done["admin_alerts"] += sent
 

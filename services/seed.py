@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import pyotp
 from sqlmodel import select
 
-from services import auth, clock, crypto
-from services.db import bump_board_version, session_scope
-from services.models import Slot, Template, TemplateSlot, User
+from services import auth
+from services.core import clock, crypto
+from services.core.db import bump_board_version, session_scope
+from services.core.models import Slot, Template, TemplateSlot, User
 
 # id, service name, tier, category, accent, $/month — v4's production set, in its order.
 DEMO_SLOTS: list[tuple[str, str, str, str, str, float]] = [

@@ -14,13 +14,14 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from services import audit, clock, slots
-from services.admin import URL_RE, require_admin
-from services.db import session_scope
-from services.errors import Conflict, DomainError, Forbidden, NotFound
-from services.models import Slot, Template, TemplateSlot, User
-from services.rooms import RoomProvider
-from services.settings import get_settings
+from services import sessions
+from services.core import audit, clock
+from services.core.access import URL_RE, require_admin, validate_slot_id
+from services.core.db import session_scope
+from services.core.errors import Conflict, DomainError, Forbidden, NotFound
+from services.core.models import Slot, Template, TemplateSlot, User
+from services.core.settings import get_settings
+from services.rooms.base import RoomProvider
 
 ICONS = ("🔍", "📊", "🎬", "📝", "💡", "🎯")
 
@@ -159,7 +160,7 @@ def _clean(form: dict) -> tuple[str, str, str | None, list[str]]:
     raw = form.get("slot_ids") or []
     if isinstance(raw, str):
         raw = [raw]
-    slot_ids = list(dict.fromkeys(slots.validate_slot_id(str(s)) for s in raw))
+    slot_ids = list(dict.fromkeys(validate_slot_id(str(s)) for s in raw))
     if not slot_ids:
         raise DomainError("Выберите хотя бы один слот")
     limit = get_settings().max_template_slots
@@ -233,8 +234,8 @@ def launch(user_id: int, template_id: int, provider: RoomProvider | None = None)
     names = dict(zip(view.slot_ids, view.slot_labels, strict=True))
     for slot_id in view.slot_ids:
         try:
-            slots.take_slot(user_id, slot_id, via_template=True, provider=provider)
-        except slots.Occupied as exc:
+            sessions.take_slot(user_id, slot_id, via_template=True, provider=provider)
+        except sessions.Occupied as exc:
             result.skipped.append(Skipped(slot_id, names.get(slot_id, slot_id), exc.message, True))
         except DomainError as exc:
             result.skipped.append(Skipped(slot_id, names.get(slot_id, slot_id), exc.message, False))

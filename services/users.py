@@ -1,15 +1,21 @@
-"""Account management used by the operator CLI and the admin panel."""
+"""People's accounts: created, renamed, reset and switched off by the operator CLI and the admin panel."""
 
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import or_
 from sqlmodel import select
 
-from services import audit, auth
-from services.db import session_scope
-from services.errors import Conflict, DomainError, NotFound
-from services.models import User
+from services import auth
+from services.core import audit, clock
+from services.core.access import require_admin
+from services.core.db import session_scope
+from services.core.errors import Conflict, DomainError, Forbidden, NotFound
+from services.core.models import SlotSession, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 
@@ -108,3 +114,114 @@ def mark_onboarded(user_id: int) -> None:
 def list_users() -> list[auth.UserInfo]:
     with session_scope() as session:
         return [auth.UserInfo.of(u) for u in session.exec(select(User).order_by(User.username))]
+
+
+# ---------------------------------------------------------------- the admin panel
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    name: str
+    is_admin: bool
+    is_active: bool
+    has_2fa: bool
+    telegram: str
+    sessions_week: int
+    hours_week: str
+
+
+def user_rows(actor_id: int) -> list[UserRow]:
+    require_admin(actor_id)
+    since = clock.now() - timedelta(days=7)
+    now = clock.now()
+    with session_scope() as session:
+        people = session.exec(select(User).order_by(User.username)).all()
+        recent = session.exec(
+            select(SlotSession).where(or_(SlotSession.ended_at.is_(None), SlotSession.ended_at > since))
+        ).all()
+    per_user: dict[int, list[SlotSession]] = {}
+    for w in recent:
+        per_user.setdefault(w.user_id, []).append(w)
+    rows = []
+    for u in people:
+        assert u.id is not None
+        works = per_user.get(u.id, [])
+        hours = sum(((w.ended_at or now) - max(w.started_at, since)).total_seconds() for w in works) / 3600
+        tg = "ошибка" if u.telegram_error else ("привязан" if u.telegram_chat_id else "—")
+        rows.append(
+            UserRow(
+                u.username,
+                u.name,
+                u.is_admin,
+                u.is_active,
+                u.totp_secret_enc is not None,
+                tg,
+                len(works),
+                f"{hours:.1f}",
+            )
+        )
+    return rows
+
+
+def _password_or_generated(password: str) -> str:
+    # A generated one is shown to the admin once, to hand over; it is never stored in clear.
+    return password or secrets.token_urlsafe(9)
+
+
+def create_account(actor_id: int, form: dict) -> tuple[UserRow, str]:
+    """Create an account; returns its row and the initial password (generated when left empty)."""
+    require_admin(actor_id)
+    password = _password_or_generated(str(form.get("password", "") or ""))
+    info = create_user(
+        str(form.get("username", "")),
+        str(form.get("name", "")),
+        password,
+        is_admin=str(form.get("is_admin", "")).lower() in {"on", "true", "1"},
+        actor_id=actor_id,
+    )
+    row = next(r for r in user_rows(actor_id) if r.username == info.username)
+    return row, password
+
+
+def reset_user_password(actor_id: int, username: str, password: str = "") -> str:
+    """Set a new password (generated when empty) and sign the person out everywhere."""
+    require_admin(actor_id)
+    password = _password_or_generated(password)
+    reset_password(username, password, actor_id=actor_id)
+    return password
+
+
+def rename_user(actor_id: int, username: str, name: str) -> None:
+    require_admin(actor_id)
+    rename(username, name, actor_id=actor_id)
+
+
+def set_user_active(actor_id: int, username: str, active: bool) -> None:
+    actor = require_admin(actor_id)
+    if actor.username == username and not active:
+        raise Forbidden("Нельзя отключить самого себя")
+    set_active(username, active, actor_id=actor_id)
+
+
+def reset_user_2fa(actor_id: int, username: str) -> None:
+    require_admin(actor_id)
+    reset_2fa(username, actor_id=actor_id)
+
+
+def set_user_admin(actor_id: int, username: str, is_admin: bool) -> None:
+    actor = require_admin(actor_id)
+    if actor.username == username and not is_admin:
+        raise Forbidden("Нельзя снять права администратора с самого себя")
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+        if user is None:
+            raise Forbidden("Пользователь не найден")
+        user.is_admin = is_admin
+        session.add(user)
+        assert user.id is not None
+        if is_admin:
+            auth.revoke_user_tokens(session, user.id)  # next login goes through 2FA enrolment
+        audit.record(
+            session, "admin_granted" if is_admin else "admin_revoked", actor_id=actor_id, subject=user.username
+        )

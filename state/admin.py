@@ -7,9 +7,12 @@ import base64
 
 import reflex as rx
 
-from services import admin, slots
-from services.admin import AuditRow, RoomRow, SlotRow, UserRow
-from services.errors import DomainError
+from services import health, journal, sessions, slots, users
+from services.core.errors import DomainError
+from services.health import RoomRow
+from services.journal import AuditRow
+from services.slots import SlotRow
+from services.users import UserRow
 from state.auth import AuthState
 from state.board import notify_board_changed
 from vdi_taxi import routes
@@ -50,13 +53,13 @@ class AdminState(AuthState):
     issued_password: str = ""
 
     def _reload(self, admin_id: int) -> None:
-        h = admin.health(admin_id)
+        h = health.health(admin_id)
         self.docker, self.scheduler = h.docker, h.scheduler
         self.outbox_pending, self.outbox_failed, self.rooms = h.outbox_pending, h.outbox_failed, h.rooms
-        self.people = admin.user_rows(admin_id)
-        self.audit = admin.audit_rows(admin_id, self.audit_filter)
-        self.audit_kinds = ["все", *admin.audit_kinds(admin_id)]
-        self.services = admin.slot_rows(admin_id)
+        self.people = users.user_rows(admin_id)
+        self.audit = journal.audit_rows(admin_id, self.audit_filter)
+        self.audit_kinds = ["все", *journal.audit_kinds(admin_id)]
+        self.services = slots.slot_rows(admin_id)
 
     # ------------------------------------------------------------ services tab
 
@@ -72,7 +75,7 @@ class AdminState(AuthState):
         info = self._current_admin()
         if info is None:
             return rx.toast.error(REFUSED)
-        row = next((r for r in admin.slot_rows(info.id) if r.id == str(slot_id)), None)
+        row = next((r for r in slots.slot_rows(info.id) if r.id == str(slot_id)), None)
         if row is None:
             return rx.toast.error("Слот не найден")
         self.form = {
@@ -101,7 +104,7 @@ class AdminState(AuthState):
         if not self.form_creating:
             data["id"] = self.form.get("id", "")
         try:
-            row = admin.save_slot(info.id, data, creating=self.form_creating, client_ip=self._client_ip())
+            row = slots.save_slot(info.id, data, creating=self.form_creating, client_ip=self._client_ip())
         except DomainError as exc:
             self.form_error = exc.message
             return None
@@ -116,7 +119,7 @@ class AdminState(AuthState):
         if info is None:
             return rx.toast.error(REFUSED)
         try:
-            self.creds_login, self.creds_password = admin.reveal_credentials(info.id, str(slot_id), self._client_ip())
+            self.creds_login, self.creds_password = slots.reveal_credentials(info.id, str(slot_id), self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.creds_slot = str(slot_id)
@@ -132,8 +135,8 @@ class AdminState(AuthState):
         if info is None:
             return rx.toast.error(REFUSED)
         try:
-            admin.set_slot_active(info.id, str(slot_id), bool(active), client_ip=self._client_ip())
-        except admin.SlotBusy as exc:
+            slots.set_slot_active(info.id, str(slot_id), bool(active), client_ip=self._client_ip())
+        except slots.SlotBusy as exc:
             self.confirm_disable_slot, self.confirm_disable_text = str(slot_id), exc.message
             return None
         except DomainError as exc:
@@ -149,7 +152,7 @@ class AdminState(AuthState):
             return rx.toast.error(REFUSED)
         slot_id, self.confirm_disable_slot = self.confirm_disable_slot, ""
         try:
-            admin.set_slot_active(info.id, slot_id, False, end_running=True, client_ip=self._client_ip())
+            slots.set_slot_active(info.id, slot_id, False, end_running=True, client_ip=self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._reload(info.id)
@@ -189,7 +192,7 @@ class AdminState(AuthState):
         if info is None:
             return rx.toast.error(REFUSED)
         self.audit_filter = "" if kind == "все" else str(kind)[:40]
-        self.audit = admin.audit_rows(info.id, self.audit_filter)
+        self.audit = journal.audit_rows(info.id, self.audit_filter)
 
     @rx.event
     async def room_action(self, slot_id: str, action: str):
@@ -200,7 +203,7 @@ class AdminState(AuthState):
         self.busy = f"{slot_id}:{action}"
         yield
         try:
-            message = await asyncio.to_thread(admin.room_action, info.id, str(slot_id), str(action), self._client_ip())
+            message = await asyncio.to_thread(health.room_action, info.id, str(slot_id), str(action), self._client_ip())
         except DomainError as exc:
             message = exc.message
         self.busy = ""
@@ -214,7 +217,7 @@ class AdminState(AuthState):
         if info is None:
             return rx.toast.error(REFUSED)
         try:
-            ended = slots.force_release(info.id, str(slot_id), self._client_ip())
+            ended = sessions.force_release(info.id, str(slot_id), self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._reload(info.id)
@@ -227,7 +230,7 @@ class AdminState(AuthState):
         if info is None:
             yield rx.toast.error(REFUSED)
             return
-        image = await asyncio.to_thread(admin.room_screenshot, info.id, str(slot_id))
+        image = await asyncio.to_thread(health.room_screenshot, info.id, str(slot_id))
         if image is None:
             yield rx.toast.error("Скриншот недоступен", description="Демо-комната или комната не отвечает")
             return
@@ -241,21 +244,21 @@ class AdminState(AuthState):
     @rx.event
     def set_active(self, username: str, active: bool):
         return self._user_change(
-            lambda admin_id: admin.set_user_active(admin_id, str(username), bool(active)),
+            lambda admin_id: users.set_user_active(admin_id, str(username), bool(active)),
             "Пользователь включён" if active else "Пользователь отключён, его входы отозваны",
         )
 
     @rx.event
     def reset_2fa(self, username: str):
         return self._user_change(
-            lambda admin_id: admin.reset_user_2fa(admin_id, str(username)),
+            lambda admin_id: users.reset_user_2fa(admin_id, str(username)),
             "2FA сброшена: пользователь подключит её при следующем входе",
         )
 
     @rx.event
     def set_admin(self, username: str, value: bool):
         return self._user_change(
-            lambda admin_id: admin.set_user_admin(admin_id, str(username), bool(value)), "Права обновлены"
+            lambda admin_id: users.set_user_admin(admin_id, str(username), bool(value)), "Права обновлены"
         )
 
     def _user_change(self, change, message: str):
@@ -289,7 +292,7 @@ class AdminState(AuthState):
             return rx.toast.error(REFUSED)
         data = {k: str(v)[:200] for k, v in dict(form).items() if k in {"username", "name", "password", "is_admin"}}
         try:
-            row, password = admin.create_user(info.id, data)
+            row, password = users.create_account(info.id, data)
         except DomainError as exc:
             self.user_form_error = exc.message
             return None
@@ -305,7 +308,7 @@ class AdminState(AuthState):
         if info is None:
             return rx.toast.error(REFUSED)
         try:
-            password = admin.reset_user_password(info.id, str(username)[:64])
+            password = users.reset_user_password(info.id, str(username)[:64])
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._reload(info.id)
@@ -336,7 +339,7 @@ class AdminState(AuthState):
         if info is None:
             return rx.toast.error(REFUSED)
         try:
-            admin.rename_user(info.id, self.rename_username, str(form.get("name", ""))[:200])
+            users.rename_user(info.id, self.rename_username, str(form.get("name", ""))[:200])
         except DomainError as exc:
             self.rename_error = exc.message
             return None

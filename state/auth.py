@@ -6,7 +6,7 @@ import reflex as rx
 
 from services import auth
 from services.auth import UserInfo
-from services.settings import get_settings
+from services.core.settings import get_settings
 from vdi_taxi import routes
 
 

@@ -14,9 +14,11 @@ import logging
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
 
-from services import auth, db
-from services.settings import get_settings
-from services.slots import CategoryGroup, SlotCard, engine_problem, load_board
+from services import auth
+from services.board import CategoryGroup, SlotCard, load_board
+from services.core import db
+from services.core.settings import get_settings
+from services.core.status import engine_problem
 from state.auth import AuthState
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import reflex as rx
 
-from services import bookings, clock, queue
-from services.errors import DomainError
-from services.settings import get_settings
+from services import bookings, queue
+from services.board import cards
+from services.core import clock
+from services.core.errors import DomainError
+from services.core.settings import get_settings
 from state.auth import AuthState
 from state.board import notify_board_changed
 from vdi_taxi import routes
@@ -24,7 +26,7 @@ class MyBooking:
 
 
 def _today() -> str:
-    return bookings.local(clock.now()).date().isoformat()
+    return clock.local(clock.now()).date().isoformat()
 
 
 class BookingState(AuthState):
@@ -52,7 +54,7 @@ class BookingState(AuthState):
 
     @rx.var
     def max_day(self) -> str:
-        return (bookings.local(clock.now()) + timedelta(days=get_settings().booking.days_ahead)).date().isoformat()
+        return (clock.local(clock.now()) + timedelta(days=get_settings().booking.days_ahead)).date().isoformat()
 
     @rx.var
     def checkin_minutes(self) -> int:
@@ -83,9 +85,7 @@ class BookingState(AuthState):
         info = self._current_user()
         if info is None:
             return rx.redirect(routes.LOGIN)
-        from services.slots import load_board
-
-        card = next((c for g in load_board() for c in g.slots if c.id == str(slot_id)), None)
+        card = cards().get(str(slot_id))
         if card is None:
             return rx.toast.error("Слот не найден")
         self.slot_id, self.slot_name = card.id, card.service_name

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import reflex as rx
 from reflex_base.registry import RegistrationContext
 
-from services import bookings, calendar, clock, db
+from services import bookings, calendar
 from services.calendar import CalendarRow
-from services.errors import DomainError
-from services.settings import get_settings
+from services.core import clock, db
+from services.core.errors import DomainError
+from services.core.settings import get_settings
 from state.auth import AuthState
 from state.board import notify_board_changed
 from vdi_taxi import routes
@@ -44,7 +45,7 @@ class CalendarState(AuthState):
         return f"{d:%d.%m.%Y}, {weekdays[d.weekday()]}"
 
     def _reload(self, user_id: int) -> None:
-        d = _parse_day(self.day) or bookings.local(clock.now()).date()
+        d = _parse_day(self.day) or clock.local(clock.now()).date()
         self.day = d.isoformat()
         self.rows = calendar.calendar_day(d, user_id)
         self.hours = calendar.hour_labels()
@@ -57,7 +58,7 @@ class CalendarState(AuthState):
         if info is None:
             return rx.redirect(routes.LOGIN)
         if not self.day:
-            self.day = bookings.local(clock.now()).date().isoformat()
+            self.day = clock.local(clock.now()).date().isoformat()
         self._reload(info.id)
         self.feed_url = f"/calendar/feed/{calendar.feed_token(info.id)}.ics"
         if not self.watching:
@@ -68,7 +69,7 @@ class CalendarState(AuthState):
         info = self._current_user()
         if info is None:
             return rx.redirect(routes.LOGIN)
-        d = _parse_day(self.day) or bookings.local(clock.now()).date()
+        d = _parse_day(self.day) or clock.local(clock.now()).date()
         self.day = (d + timedelta(days=max(-31, min(31, int(days))))).isoformat()
         self._reload(info.id)
 
@@ -109,7 +110,7 @@ class CalendarState(AuthState):
 
     @rx.event
     def today(self):
-        self.day = bookings.local(clock.now()).date().isoformat()
+        self.day = clock.local(clock.now()).date().isoformat()
         info = self._current_user()
         if info is not None:
             self._reload(info.id)

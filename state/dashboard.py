@@ -6,8 +6,9 @@ import asyncio
 
 import reflex as rx
 
-from services import slots
-from services.errors import DomainError
+from services import sessions, slots
+from services.core import access
+from services.core.errors import DomainError
 from state.auth import AuthState
 from state.board import notify_board_changed
 from vdi_taxi import routes
@@ -35,7 +36,7 @@ class DashboardState(AuthState):
         self.taking = str(slot_id)[:40]
         yield
         try:
-            session = await asyncio.to_thread(slots.take_slot, info.id, str(slot_id))
+            session = await asyncio.to_thread(sessions.take_slot, info.id, str(slot_id))
         except DomainError as exc:
             self.taking = ""
             yield rx.toast.error("Не удалось занять слот", description=exc.message)
@@ -53,7 +54,7 @@ class DashboardState(AuthState):
             now_fav = slots.toggle_favourite(info.id, str(slot_id))
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        slot_id = slots.validate_slot_id(str(slot_id))
+        slot_id = access.validate_slot_id(str(slot_id))
         if now_fav and slot_id not in self.favourites:
             self.favourites = [*self.favourites, slot_id]
         elif not now_fav:
@@ -65,7 +66,7 @@ class DashboardState(AuthState):
         if admin is None:
             return rx.toast.error("Только администратор может принудительно освободить слот")
         try:
-            ended = slots.force_release(admin.id, str(slot_id), self._client_ip())
+            ended = sessions.force_release(admin.id, str(slot_id), self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         notify_board_changed()

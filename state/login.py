@@ -7,7 +7,7 @@ import asyncio
 import reflex as rx
 
 from services import auth
-from services.errors import DomainError
+from services.core.errors import DomainError
 from state.auth import AuthState
 from vdi_taxi import routes
 

@@ -6,8 +6,9 @@ import asyncio
 
 import reflex as rx
 
-from services import slots, telegram, users
-from services.slots import HistoryItem
+from services import session_views, users
+from services.session_views import HistoryItem
+from services.telegram import linking
 from state.auth import AuthState
 from vdi_taxi import routes
 
@@ -23,7 +24,7 @@ class ProfileState(AuthState):
     history: list[HistoryItem] = []
 
     def _refresh(self, user_id: int) -> None:
-        link = telegram.link_state(user_id)
+        link = linking.link_state(user_id)
         self.tg_configured, self.tg_linked = link.configured, link.linked
         self.tg_since, self.tg_error = link.since, link.error
         if link.linked:
@@ -35,14 +36,14 @@ class ProfileState(AuthState):
         if info is None:
             return rx.redirect(routes.LOGIN)
         self._refresh(info.id)
-        self.history = slots.history_of(info.id)
+        self.history = session_views.history_of(info.id)
 
     @rx.event
     def new_code(self):
         info = self._current_user()
         if info is None:
             return rx.redirect(routes.LOGIN)
-        link = telegram.create_link_code(info.id)
+        link = linking.create_link_code(info.id)
         self.code, self.code_expires = link.code, link.expires_at_label
         if not self.waiting:
             return ProfileState.wait_for_link
@@ -52,7 +53,7 @@ class ProfileState(AuthState):
         info = self._current_user()
         if info is None:
             return rx.redirect(routes.LOGIN)
-        telegram.unlink(info.id)
+        linking.unlink(info.id)
         self._refresh(info.id)
         return rx.toast("Telegram отвязан")
 

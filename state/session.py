@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from services import bookings, db, dumps, slots, telegram, templates
-from services.errors import DomainError
-from services.settings import get_settings
+from services import dumps, session_views, sessions, templates
+from services.core import clock, db
+from services.core.errors import DomainError
+from services.core.settings import get_settings
+from services.telegram import delivery
 from state.auth import AuthState
 from state.board import notify_board_changed
 from vdi_taxi import routes
@@ -42,7 +44,7 @@ class SessionPageState(AuthState):
         self.session_id = 0
         self.loaded_version = db.board_version()
         try:
-            work = slots.ensure_access(slots.my_session_on_slot(info.id, slot_id))
+            work = sessions.ensure_access(session_views.my_session_on_slot(info.id, slot_id))
         except DomainError as exc:
             self.error = exc.message
             self.slot_id = slot_id[:40]
@@ -53,7 +55,7 @@ class SessionPageState(AuthState):
         self.access_url = work.access_url
         self.is_demo_room = work.is_demo_room
         self.started_at_ms = int(work.started_at.timestamp() * 1000)
-        self.open_count = len(slots.active_sessions_of(info.id))
+        self.open_count = len(session_views.active_sessions_of(info.id))
         self._load_template(work.slot_id, info.id)
 
     def _load_template(self, slot_id: str, viewer_id: int) -> None:
@@ -79,7 +81,7 @@ class SessionPageState(AuthState):
         self.releasing = True
         yield
         try:
-            ended = await asyncio.to_thread(slots.release_slot, info.id, self.slot_id)
+            ended = await asyncio.to_thread(sessions.release_slot, info.id, self.slot_id)
         except DomainError as exc:
             self.releasing = False
             yield rx.toast.error("Не удалось освободить слот", description=exc.message)
@@ -94,12 +96,12 @@ class SessionPageState(AuthState):
         if info is None:
             return rx.redirect(routes.LOGIN)
         try:
-            work = slots.extend_session(info.id, self.slot_id)
+            work = sessions.extend_session(info.id, self.slot_id)
         except DomainError as exc:
             return rx.toast.error("Продлить не получилось", description=exc.message)
         notify_board_changed()
         assert work.deadline_at is not None
-        return rx.toast.success("Сессия продлена", description=f"До {bookings.hhmm(work.deadline_at)}")
+        return rx.toast.success("Сессия продлена", description=f"До {clock.hhmm(work.deadline_at)}")
 
     @rx.event(background=True)
     async def leave_after_end(self):
@@ -111,7 +113,7 @@ class SessionPageState(AuthState):
             still_here = self.router.url.path.rstrip("/") == routes.session_page(self.slot_id)
         if not session_id or not still_here:
             return
-        ended = await asyncio.to_thread(slots.get_session, session_id)
+        ended = await asyncio.to_thread(session_views.get_session, session_id)
         if ended.ended_at is not None:
             yield rx.redirect(routes.session_end_page(session_id))
 
@@ -136,6 +138,8 @@ class SessionEndState(AuthState):
     dump_size: str = ""
     dump_url: str = ""
     telegram_label: str = ""
+    # The delivery has reached a final state (sent, failed, or nothing to send).
+    telegram_settled: bool = False
     watching: bool = False
     # Slots the viewer still holds (a template launch takes several): one click back to each.
     still_open: list[OpenSlot] = []
@@ -145,7 +149,8 @@ class SessionEndState(AuthState):
         if view is not None:
             self.dump_status, self.dump_pages, self.dump_files = view.status, view.pages, view.files
             self.dump_missing, self.dump_size, self.dump_url = view.missing, view.size_label, view.download_url
-        self.telegram_label = telegram.delivery_status(owner_id, f"dump:{self.session_id}")
+        sent = delivery.delivery_status(owner_id, f"dump:{self.session_id}")
+        self.telegram_label, self.telegram_settled = sent.label, sent.settled
 
     @rx.event
     def load(self):
@@ -159,7 +164,7 @@ class SessionEndState(AuthState):
             self.error = "Сессия не найдена"
             return None
         try:
-            work = slots.session_for_viewer(int(raw), info.id, info.is_admin)
+            work = session_views.session_for_viewer(int(raw), info.id, info.is_admin)
         except DomainError as exc:
             self.error = exc.message
             return None
@@ -172,7 +177,7 @@ class SessionEndState(AuthState):
         self.duration = work.duration_label
         self.reason = work.end_reason_label if end else "Сессия ещё идёт"
         self._refresh_dump(work.user_id)
-        self.still_open = [OpenSlot(w.slot_id, w.service_name) for w in slots.active_sessions_of(info.id)]
+        self.still_open = [OpenSlot(w.slot_id, w.service_name) for w in session_views.active_sessions_of(info.id)]
         if not self.watching:
             return SessionEndState.watch_dump
         return None
@@ -193,9 +198,9 @@ class SessionEndState(AuthState):
                     info = self._current_user()
                     if info is None or not self.session_id:
                         return
-                    work = slots.session_for_viewer(self.session_id, info.id, info.is_admin)
+                    work = session_views.session_for_viewer(self.session_id, info.id, info.is_admin)
                     self._refresh_dump(work.user_id)
-                    if self.dump_status in {"ready", "failed", "expired"} and self.telegram_label != "Ожидает отправки":
+                    if self.dump_status in {"ready", "failed", "expired"} and self.telegram_settled:
                         return
         finally:
             async with self:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from services import queue, templates
-from services.errors import DomainError
+from services.core.errors import DomainError
 from services.templates import Skipped, TemplateView
 from state.auth import AuthState
 from state.board import notify_board_changed

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from services import analytics
-from services.errors import DomainError
+from services.core.errors import DomainError
 from state.auth import AuthState
 
 REFUSED = "Только для администраторов"

@@ -11,16 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from services import clock, db, dumps, rooms, seed, settings
+from services import dumps, runtime, seed
+from services.core import clock, db
 from services.seed import DEMO_SLOTS
 
 POSTGRES_ADMIN_URL = os.environ.get("VDI_TEST_POSTGRES_URL", "")
-
-
-def _reset_caches() -> None:
-    settings.get_settings.cache_clear()
-    rooms.get_room_provider.cache_clear()
-    db.dispose_engines()
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +28,11 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("VDI_LOGIN_LOCK_BASE_SECONDS", "30")
     # After-session work (dump, room reset) runs inline, so no thread outlives its test.
     monkeypatch.setattr(dumps, "RUN_IN_BACKGROUND", False)
-    _reset_caches()
+    runtime.reset()
     yield
     _join_background_work()
     clock.freeze(None)
-    _reset_caches()
+    runtime.reset()
 
 
 def _join_background_work() -> None:
@@ -74,10 +69,10 @@ def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
             pytest.skip("VDI_TEST_POSTGRES_URL is not set (deploy/test.sh sets it)")
         url = _create_pg_database()
         monkeypatch.setenv("VDI_DATABASE_URL", url)
-        _reset_caches()
+        runtime.reset()
         db.migrate()
         yield backend
-        _reset_caches()
+        runtime.reset()
         _drop_pg_database(url)
     else:
         db.migrate()
@@ -129,7 +124,7 @@ def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     for key, value in room_env(docker_engine, tmp_path, instance, rooms=4).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("VDI_ROOM_READY_TIMEOUT", "30")
-    _reset_caches()
+    runtime.reset()
     yield instance
     _join_background_work()  # let room resets finish before their containers go
     client = docker_engine.client()

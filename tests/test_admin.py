@@ -3,56 +3,56 @@
 import pytest
 from sqlmodel import select
 
-from services import admin, auth, slots
-from services.db import session_scope
-from services.errors import Conflict, DomainError, Forbidden
-from services.models import AuditEvent
+from services import auth, board, health, journal, session_views, sessions, slots, users
+from services.core.db import session_scope
+from services.core.errors import Conflict, DomainError, Forbidden
+from services.core.models import AuditEvent
 
 
 def test_every_admin_operation_refuses_a_regular_user(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    slots.take_slot(boris.id, "ppx-1")
+    sessions.take_slot(boris.id, "ppx-1")
     calls = [
-        lambda: admin.health(anna.id),
-        lambda: admin.user_rows(anna.id),
-        lambda: admin.audit_rows(anna.id),
-        lambda: admin.set_user_active(anna.id, "boris", False),
-        lambda: admin.reset_user_2fa(anna.id, "boris"),
-        lambda: admin.set_user_admin(anna.id, "anna", True),
-        lambda: admin.room_action(anna.id, "ppx-1", "restart"),
-        lambda: admin.room_screenshot(anna.id, "ppx-1"),
-        lambda: admin.slot_rows(anna.id),
-        lambda: admin.save_slot(anna.id, {"id": "x-1", "service_name": "X"}, creating=True),
-        lambda: admin.reveal_credentials(anna.id, "ppx-1"),
-        lambda: admin.set_slot_active(anna.id, "ppx-1", False),
-        lambda: admin.create_user(anna.id, {"username": "evil", "name": "Evil", "is_admin": "on"}),
-        lambda: admin.reset_user_password(anna.id, "boris", "taken-over-1"),
-        lambda: admin.rename_user(anna.id, "boris", "Not Boris"),
+        lambda: health.health(anna.id),
+        lambda: users.user_rows(anna.id),
+        lambda: journal.audit_rows(anna.id),
+        lambda: users.set_user_active(anna.id, "boris", False),
+        lambda: users.reset_user_2fa(anna.id, "boris"),
+        lambda: users.set_user_admin(anna.id, "anna", True),
+        lambda: health.room_action(anna.id, "ppx-1", "restart"),
+        lambda: health.room_screenshot(anna.id, "ppx-1"),
+        lambda: slots.slot_rows(anna.id),
+        lambda: slots.save_slot(anna.id, {"id": "x-1", "service_name": "X"}, creating=True),
+        lambda: slots.reveal_credentials(anna.id, "ppx-1"),
+        lambda: slots.set_slot_active(anna.id, "ppx-1", False),
+        lambda: users.create_account(anna.id, {"username": "evil", "name": "Evil", "is_admin": "on"}),
+        lambda: users.reset_user_password(anna.id, "boris", "taken-over-1"),
+        lambda: users.rename_user(anna.id, "boris", "Not Boris"),
     ]
     for call in calls:
         with pytest.raises(Forbidden):
             call()
     assert auth.login("boris", "correct-horse").user.is_admin is False
-    assert slots.my_session_on_slot(boris.id, "ppx-1").ended_at is None
+    assert session_views.my_session_on_slot(boris.id, "ppx-1").ended_at is None
 
 
 def test_admin_sees_rooms_users_and_can_deactivate_with_an_audit_entry(make_user, demo_slots):
     boss, anna = make_user("boss", admin=True), make_user("anna")
-    slots.take_slot(anna.id, "nbp")
-    health = admin.health(boss.id)
-    row = next(r for r in health.rooms if r.slot_id == "nbp")
+    sessions.take_slot(anna.id, "nbp")
+    overview = health.health(boss.id)
+    row = next(r for r in overview.rooms if r.slot_id == "nbp")
     assert row.occupant == "Anna" and row.state == "demo"
-    people = {u.username: u for u in admin.user_rows(boss.id)}
+    people = {u.username: u for u in users.user_rows(boss.id)}
     assert people["anna"].sessions_week == 1 and people["boss"].is_admin
     token = auth.login("anna", "correct-horse").token
-    admin.set_user_active(boss.id, "anna", False)
+    users.set_user_active(boss.id, "anna", False)
     assert auth.resolve_token(token) is None
     with pytest.raises(Forbidden, match="самого себя"):
-        admin.set_user_active(boss.id, "boss", False)
+        users.set_user_active(boss.id, "boss", False)
     with session_scope() as session:
         kinds = {e.kind for e in session.exec(select(AuditEvent)).all()}
     assert "user_deactivated" in kinds
-    assert [a.kind for a in admin.audit_rows(boss.id, "user_deactivated")] == ["user_deactivated"]
+    assert [a.kind for a in journal.audit_rows(boss.id, "user_deactivated")] == ["user_deactivated"]
 
 
 def _form(**overrides) -> dict:
@@ -87,54 +87,54 @@ def _form(**overrides) -> dict:
 def test_slot_form_validation_speaks_russian(make_user, demo_slots, overrides, message):
     boss = make_user("boss", admin=True)
     with pytest.raises(DomainError, match=message):
-        admin.save_slot(boss.id, _form(**overrides), creating=True)
+        slots.save_slot(boss.id, _form(**overrides), creating=True)
 
 
 def test_subscription_credentials_are_encrypted_at_rest_and_viewing_is_audited(make_user, demo_slots):
-    from services.settings import get_settings
+    from services.core.settings import get_settings
 
     boss = make_user("boss", admin=True)
-    row = admin.save_slot(boss.id, _form(), creating=True)
+    row = slots.save_slot(boss.id, _form(), creating=True)
     assert row.category == "REASONING"  # joins the existing group instead of making a new one
     assert row.has_credentials and row.max_minutes == 120
     db_file = get_settings().data_dir / "vdi_taxi.db"
     raw = b"".join(p.read_bytes() for p in db_file.parent.glob("vdi_taxi.db*"))
     assert b"s3cret-subscription-pass" not in raw and b"team@example.com" not in raw
-    assert admin.reveal_credentials(boss.id, "cl-1") == ("team@example.com", "s3cret-subscription-pass")
+    assert slots.reveal_credentials(boss.id, "cl-1") == ("team@example.com", "s3cret-subscription-pass")
     with session_scope() as session:
         assert session.exec(select(AuditEvent).where(AuditEvent.kind == "credentials_viewed")).first()
     with pytest.raises(Conflict, match="Слот с ID 'cl-1' уже существует"):
-        admin.save_slot(boss.id, _form(), creating=True)
+        slots.save_slot(boss.id, _form(), creating=True)
     # Editing with blank credentials keeps them.
-    admin.save_slot(boss.id, _form(login="", password="", service_name="Claude Max Team"), creating=False)
-    assert admin.reveal_credentials(boss.id, "cl-1")[1] == "s3cret-subscription-pass"
+    slots.save_slot(boss.id, _form(login="", password="", service_name="Claude Max Team"), creating=False)
+    assert slots.reveal_credentials(boss.id, "cl-1")[1] == "s3cret-subscription-pass"
 
 
 def test_disabling_a_slot_in_use_asks_first_then_ends_the_session(make_user, demo_slots):
     boss, anna = make_user("boss", admin=True), make_user("anna")
-    work = slots.take_slot(anna.id, "nbp")
-    with pytest.raises(admin.SlotBusy, match="В слоте идёт сессия: Anna"):
-        admin.set_slot_active(boss.id, "nbp", False)
-    assert slots.get_session(work.id).ended_at is None
-    admin.set_slot_active(boss.id, "nbp", False, end_running=True)
-    assert slots.get_session(work.id).end_reason == "admin_force"
-    assert "nbp" not in {c.id for g in slots.load_board() for c in g.slots}
+    work = sessions.take_slot(anna.id, "nbp")
+    with pytest.raises(slots.SlotBusy, match="В слоте идёт сессия: Anna"):
+        slots.set_slot_active(boss.id, "nbp", False)
+    assert session_views.get_session(work.id).ended_at is None
+    slots.set_slot_active(boss.id, "nbp", False, end_running=True)
+    assert session_views.get_session(work.id).end_reason == "admin_force"
+    assert "nbp" not in board.cards()
 
 
 def test_admin_creates_a_user_with_a_generated_password_and_resets_it(make_user, database):
     boss = make_user("boss", admin=True)
-    row, password = admin.create_user(boss.id, {"username": " Vera.K ", "name": " Вера  Котова ", "password": ""})
+    row, password = users.create_account(boss.id, {"username": " Vera.K ", "name": " Вера  Котова ", "password": ""})
     assert (row.username, row.name, row.is_admin, row.is_active) == ("vera.k", "Вера Котова", False, True)
     assert len(password) >= 12
     token = auth.login("vera.k", password).token
-    new_password = admin.reset_user_password(boss.id, "vera.k")
+    new_password = users.reset_user_password(boss.id, "vera.k")
     assert new_password != password
     assert auth.resolve_token(token) is None  # signed out everywhere
     assert auth.login("vera.k", new_password).user.name == "Вера Котова"
-    admin.reset_user_password(boss.id, "vera.k", "chosen-by-admin")
+    users.reset_user_password(boss.id, "vera.k", "chosen-by-admin")
     assert auth.login("vera.k", "chosen-by-admin").user.username == "vera.k"
-    admin.rename_user(boss.id, "vera.k", "Вера Петрова")
-    assert {u.username: u.name for u in admin.user_rows(boss.id)}["vera.k"] == "Вера Петрова"
+    users.rename_user(boss.id, "vera.k", "Вера Петрова")
+    assert {u.username: u.name for u in users.user_rows(boss.id)}["vera.k"] == "Вера Петрова"
     with session_scope() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.subject == "vera.k")).all()
     kinds = [e.kind for e in events if e.kind != "login"]
@@ -154,5 +154,5 @@ def test_admin_creates_a_user_with_a_generated_password_and_resets_it(make_user,
 def test_invalid_new_users_are_refused(make_user, database, form, message):
     boss = make_user("boss", admin=True)
     with pytest.raises(DomainError, match=message):
-        admin.create_user(boss.id, form)
-    assert [u.username for u in admin.user_rows(boss.id)] == ["boss"]
+        users.create_account(boss.id, form)
+    assert [u.username for u in users.user_rows(boss.id)] == ["boss"]

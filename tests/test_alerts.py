@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
-from services import clock, scheduler
-from services.db import session_scope
-from services.models import Notification, Slot
+from services import scheduler
+from services.core import clock
+from services.core.db import session_scope
+from services.core.models import Notification, Slot
 
 
 def _kinds(user_id: int) -> list[str]:

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services import analytics, clock
-from services.db import session_scope
-from services.errors import DomainError, Forbidden
-from services.models import Booking, QueueEntry, SlotSession
+from services import analytics
+from services.core import clock
+from services.core.db import session_scope
+from services.core.errors import DomainError, Forbidden
+from services.core.models import Booking, QueueEntry, SlotSession
 
 MSK = ZoneInfo("Europe/Moscow")
 # Wednesday 25 November 2026, 18:00 in Moscow.

@@ -8,10 +8,11 @@ import pyotp
 import pytest
 from sqlmodel import select
 
-from services import auth, clock, crypto, users
+from services import auth, users
 from services.auth import AuthError
-from services.db import session_scope
-from services.models import AuditEvent, User
+from services.core import clock, crypto
+from services.core.db import session_scope
+from services.core.models import AuditEvent, User
 
 T0 = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services import bookings, clock, slots
-from services.errors import Conflict, DomainError
+from services import board, bookings, session_views, sessions
+from services.core import clock
+from services.core.errors import Conflict, DomainError
 from tests.test_slots import _race
 
 # Wednesday 2026-11-25, 10:05 in Moscow.
@@ -88,20 +89,20 @@ def test_during_a_booking_only_its_holder_can_take_the_slot(make_user, demo_slot
     anna, boris = make_user("anna"), make_user("boris")
     bookings.create_booking(anna.id, "nbp", TODAY, "11:00", 60)
     clock.freeze(NOW + timedelta(minutes=57))  # 11:02
-    card = next(c for g in slots.load_board() for c in g.slots if c.id == "nbp")
+    card = board.cards()["nbp"]
     assert card.booked_by_name == "Anna" and card.booked_until == "12:00"
     with pytest.raises(Conflict, match="Слот забронирован: Anna до 12:00"):
-        slots.take_slot(boris.id, "nbp")
-    work = slots.take_slot(anna.id, "nbp")
+        sessions.take_slot(boris.id, "nbp")
+    work = sessions.take_slot(anna.id, "nbp")
     assert work.user_id == anna.id
 
 
 def test_a_session_ends_where_someone_elses_booking_begins(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
     bookings.create_booking(boris.id, "gpt-1", TODAY, "11:00", 60)
-    work = slots.take_slot(anna.id, "gpt-1")
+    work = sessions.take_slot(anna.id, "gpt-1")
     assert work.deadline_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-    card = next(c for g in slots.load_board() for c in g.slots if c.id == "gpt-1")
+    card = board.cards()["gpt-1"]
     assert card.next_booking == "Бронь с 11:00"
 
 
@@ -110,20 +111,20 @@ def test_the_board_shows_the_current_and_the_nearest_booking_of_today_only(make_
     bookings.create_booking(anna.id, "ppx-3", TODAY, "14:00", 30)
     bookings.create_booking(boris.id, "ppx-3", TODAY, "12:00", 60)
     bookings.create_booking(anna.id, "lov-1", TOMORROW, "10:00", 30)
-    board = {c.id: c for g in slots.load_board() for c in g.slots}
-    assert board["ppx-3"].next_booking == "Бронь с 12:00" and board["ppx-3"].booked_by_name == ""
-    assert board["lov-1"].next_booking == ""
+    cards = board.cards()
+    assert cards["ppx-3"].next_booking == "Бронь с 12:00" and cards["ppx-3"].booked_by_name == ""
+    assert cards["lov-1"].next_booking == ""
     clock.freeze(NOW + timedelta(hours=2, minutes=5))  # 12:05
-    board = {c.id: c for g in slots.load_board() for c in g.slots}
-    assert board["ppx-3"].booked_by_name == "Boris" and board["ppx-3"].next_booking == "Бронь с 14:00"
+    cards = board.cards()
+    assert cards["ppx-3"].booked_by_name == "Boris" and cards["ppx-3"].next_booking == "Бронь с 14:00"
 
 
 def test_a_booking_made_during_a_session_shortens_it(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    work = slots.take_slot(anna.id, "gpt-1")
+    work = sessions.take_slot(anna.id, "gpt-1")
     assert work.deadline_at == NOW + timedelta(hours=3)
     bookings.create_booking(boris.id, "gpt-1", TODAY, "12:00", 60)
-    assert slots.get_session(work.id).deadline_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert session_views.get_session(work.id).deadline_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services import bookings, calendar, clock, slots
+from services import bookings, calendar, sessions
+from services.core import clock
 
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # 10:05 Moscow
 
@@ -18,7 +19,7 @@ def _frozen():
 def test_day_view_places_bookings_and_sessions_as_bars(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
     bookings.create_booking(anna.id, "nbp", "2026-11-25", "15:00", 120)
-    slots.take_slot(boris.id, "ppx-1")
+    sessions.take_slot(boris.id, "ppx-1")
     rows = {r.slot_id: r for r in calendar.calendar_day(date(2026, 11, 25), viewer_id=anna.id)}
     assert len(rows) == 10
     (bar,) = rows["nbp"].bars

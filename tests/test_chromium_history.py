@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import sync_playwright
 
-from services.chromium_history import read_visits
+from services.rooms.chromium_history import read_visits
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 
 

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from services import slots
-from services.db import session_scope
-from services.docker_rooms import DockerRoomProvider
-from services.models import Room, Slot
-from services.rooms import get_room_provider
+from services import board, session_views, sessions, slots
+from services.core.db import session_scope
+from services.core.models import Room, Slot
+from services.rooms import base as rooms
+from services.rooms.docker import DockerRoomProvider
 
 pytestmark = pytest.mark.docker
 
@@ -38,7 +38,7 @@ def two_slots(database):
 
 @pytest.fixture
 def provider(docker_rooms, two_slots) -> DockerRoomProvider:
-    p = get_room_provider()
+    p = rooms.current()
     assert isinstance(p, DockerRoomProvider)
     report = p.reconcile()
     with session_scope() as session:
@@ -47,7 +47,7 @@ def provider(docker_rooms, two_slots) -> DockerRoomProvider:
     return p
 
 
-def _room(slot_id: str) -> Room:
+def room_row(slot_id: str) -> Room:
     with session_scope() as session:
         return session.get(Room, slot_id)
 
@@ -98,7 +98,7 @@ def test_reconcile_creates_one_configured_container_per_active_slot(provider, do
     with pytest.raises(docker.errors.NotFound):
         client.containers.get(provider.name_of("off-1"))
     # Port blocks never overlap, and the API token is not stored in plain text.
-    a, b = _room("ppx-1"), _room("gpt-1")
+    a, b = room_row("ppx-1"), room_row("gpt-1")
     assert provider.ports(a.room_index)[0] != provider.ports(b.room_index)[0]
     assert env["NEKO_SESSION_API_TOKEN"] not in (a.api_token_enc or "")
     client.close()
@@ -107,13 +107,13 @@ def test_reconcile_creates_one_configured_container_per_active_slot(provider, do
 def test_a_session_url_works_during_the_session_and_is_refused_after_release(provider, make_user):
     anna = make_user("anna")
     started = time.perf_counter()
-    work = slots.take_slot(anna.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
     took = time.perf_counter() - started
-    assert work.access_url.startswith(f"http://127.0.0.1:{provider.ports(_room('ppx-1').room_index)[0]}/?usr=")
+    assert work.access_url.startswith(f"http://127.0.0.1:{provider.ports(room_row('ppx-1').room_index)[0]}/?usr=")
     assert "&embed=1" in work.access_url
     assert _login(work.access_url).status_code == 200
     assert took < 3  # generous; the benchmark measures the real figure
-    slots.release_slot(anna.id, "ppx-1")
+    sessions.release_slot(anna.id, "ppx-1")
     # The room restarts after the release; whenever it answers, the old credentials are refused.
     assert _wait(lambda: _answer(lambda: _login(work.access_url)), what="room answering").status_code == 401
 
@@ -122,23 +122,23 @@ def test_between_users_the_room_restarts_and_the_next_user_gets_in(provider, mak
     anna, boris = make_user("anna"), make_user("boris")
     client = docker_engine.client()
     before = client.containers.get(provider.name_of("gpt-1")).attrs["State"]["StartedAt"]
-    slots.take_slot(anna.id, "gpt-1")
-    slots.release_slot(anna.id, "gpt-1")
+    sessions.take_slot(anna.id, "gpt-1")
+    sessions.release_slot(anna.id, "gpt-1")
     _wait(
         lambda: (
-            _room("gpt-1").state == "ready"
+            room_row("gpt-1").state == "ready"
             and client.containers.get(provider.name_of("gpt-1")).attrs["State"]["StartedAt"] != before
         ),
         what="room reset",
     )
-    work = slots.take_slot(boris.id, "gpt-1")
+    work = sessions.take_slot(boris.id, "gpt-1")
     assert _login(work.access_url).status_code == 200
     client.close()
 
 
 def test_presence_kick_and_screenshot(provider, make_user):
     anna = make_user("anna")
-    work = slots.take_slot(anna.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
     session = _login(work.access_url).json()
     base = work.access_url.split("?")[0]
     httpx.post(f"{base}api/session/heartbeat", params={"token": session["token"]})
@@ -163,7 +163,7 @@ def test_a_crashed_room_comes_back_and_serves_again(provider, make_user, docker_
     _wait(lambda: client.containers.get(provider.name_of("ppx-1")).attrs["RestartCount"] >= 1, what="docker restart")
     report = provider.reconcile()
     assert report.states["ppx-1"] == "ready"
-    work = slots.take_slot(make_user("anna").id, "ppx-1")
+    work = sessions.take_slot(make_user("anna").id, "ppx-1")
     assert _login(work.access_url).status_code == 200
     client.close()
 
@@ -172,10 +172,10 @@ def test_recreate_applies_new_settings_and_keeps_the_profile(provider, monkeypat
     history = provider.profile_dir("ppx-1") / "Default" / "History"
     _wait(history.exists, what="profile")
     monkeypatch.setenv("VDI_ROOM_SCREEN", "1280x720@25")
-    from tests.conftest import _reset_caches
+    from services import runtime
 
-    _reset_caches()
-    fresh = get_room_provider()
+    runtime.reset()
+    fresh = rooms.current()
     assert fresh.recreate("ppx-1").state == "ready"
     client = docker_engine.client()
     env = dict(e.split("=", 1) for e in client.containers.get(provider.name_of("ppx-1")).attrs["Config"]["Env"])
@@ -191,8 +191,8 @@ def test_stale_profile_lock_from_another_host_is_cleared_before_start(provider, 
     lock.unlink(missing_ok=True)
     os.symlink("some-old-host-4242", lock)
     assert provider.reconcile().states["gpt-1"] == "ready"
-    room = _room("gpt-1")
-    token_client = provider._neko(room)
+    room = room_row("gpt-1")
+    token_client = provider.neko(room)
     mode = token_client._http.get("/api/standin/profile").json()["mode"]
     token_client.close()
     assert mode == "persistent"
@@ -221,7 +221,7 @@ def test_orphans_with_our_labels_are_removed_and_others_left_alone(provider, doc
 
 def test_engine_down_marks_rooms_unknown_and_the_app_keeps_working(provider, make_user, docker_engine):
     make_user("boss", admin=True)
-    from services.models import SystemStatus
+    from services.core.models import SystemStatus
     from tests.docker_support import restart_dockerd, stop_dockerd
 
     stop_dockerd(docker_engine)
@@ -230,16 +230,16 @@ def test_engine_down_marks_rooms_unknown_and_the_app_keeps_working(provider, mak
         assert not report.engine_ok
         with session_scope() as session:
             assert session.get(SystemStatus, "docker").state == "unreachable"
-        board = {c.id: c for g in slots.load_board() for c in g.slots}
-        assert board["ppx-1"].room_state == "unknown" and board["ppx-1"].room_label == "Комната недоступна"
+        cards = board.cards()
+        assert cards["ppx-1"].room_state == "unknown" and cards["ppx-1"].room_label == "Комната недоступна"
         anna = make_user("anna")
         with session_scope() as session:
-            from services.models import Notification
+            from services.core.models import Notification
 
             kinds = [n.kind for n in session.exec(select(Notification)).all()]
         assert "docker_down" in kinds  # the admin was alerted
         with pytest.raises(slots.DomainError, match="Комната слота не готова"):
-            slots.take_slot(anna.id, "ppx-1")
+            sessions.take_slot(anna.id, "ppx-1")
         assert slots.favourites_of(anna.id) == []  # the rest of the app answers
     finally:
         restart_dockerd(docker_engine)
@@ -254,7 +254,7 @@ def test_engine_down_marks_rooms_unknown_and_the_app_keeps_working(provider, mak
 
 
 def test_container_names_follow_the_slot_and_keep_installations_apart():
-    from services.docker_rooms import container_name
+    from services.rooms.containers import container_name
 
     assert container_name("ppx-1") == "vdi-taxi-room-ppx-1"
     assert container_name("ppx-1", "staging") == "vdi-taxi-room-ppx-1--staging"
@@ -264,7 +264,7 @@ def test_the_dump_takes_history_and_downloads_from_the_room_and_clears_them(prov
     from services import dumps
 
     anna = make_user("anna")
-    work = slots.take_slot(anna.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
     base = work.access_url.split("?")[0]
     session = _login(work.access_url).json()
     for i in range(3):
@@ -275,7 +275,7 @@ def test_the_dump_takes_history_and_downloads_from_the_room_and_clears_them(prov
         )
     report = provider.downloads_dir("ppx-1") / "report.pdf"
     report.write_bytes(b"%PDF-1.4 test")
-    slots.release_slot(anna.id, "ppx-1")
+    sessions.release_slot(anna.id, "ppx-1")
     view = dumps.dump_view(work.id)
     assert view is not None and view.status == "ready"
     assert view.pages == 3 and view.files == 1
@@ -285,11 +285,11 @@ def test_the_dump_takes_history_and_downloads_from_the_room_and_clears_them(prov
 
 def test_a_session_whose_room_restarted_gets_a_working_url_again(provider, make_user):
     anna = make_user("anna")
-    work = slots.take_slot(anna.id, "gpt-1")
+    work = sessions.take_slot(anna.id, "gpt-1")
     provider.restart("gpt-1", "сбой")  # the room forgets its members
     assert _wait(lambda: _answer(lambda: _login(work.access_url)), what="room back").status_code == 401
     assert not provider.access_valid("gpt-1", work.id)
-    fresh = slots.ensure_access(slots.my_session_on_slot(anna.id, "gpt-1"))
+    fresh = sessions.ensure_access(session_views.my_session_on_slot(anna.id, "gpt-1"))
     assert fresh.access_url != work.access_url
     assert _login(fresh.access_url).status_code == 200
-    assert slots.ensure_access(fresh).access_url == fresh.access_url  # valid now: left alone
+    assert sessions.ensure_access(fresh).access_url == fresh.access_url  # valid now: left alone

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services import clock, leases
+from services.core import clock, leases
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from services import db
+from services.core import db
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from services import bookings, clock, queue, scheduler, slots
-from services.db import session_scope
-from services.errors import Conflict, DomainError
-from services.models import Booking, Notification
+from services import board, bookings, queue, scheduler, session_views, sessions
+from services.core import clock
+from services.core.db import session_scope
+from services.core.errors import Conflict, DomainError
+from services.core.models import Booking, Notification
 
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # 10:05 Moscow
 TODAY = "2026-11-25"
@@ -30,7 +31,7 @@ def _at(minutes: float) -> datetime:
 
 
 def _card(slot_id: str):
-    return next(c for g in slots.load_board() for c in g.slots if c.id == slot_id)
+    return board.cards()[slot_id]
 
 
 def _notes(user_id: int, kind: str) -> list[Notification]:
@@ -42,7 +43,7 @@ def _notes(user_id: int, kind: str) -> list[Notification]:
 
 def test_queue_positions_are_kept_and_joining_twice_keeps_your_place(make_user, demo_slots):
     anna, boris, vera, gleb = (make_user(n) for n in ("anna", "boris", "vera", "gleb"))
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     assert queue.join_queue(boris.id, "ppx-1") == 1
     assert queue.join_queue(vera.id, "ppx-1") == 2
     assert queue.join_queue(boris.id, "ppx-1") == 1
@@ -58,33 +59,33 @@ def test_queue_positions_are_kept_and_joining_twice_keeps_your_place(make_user, 
 
 def test_release_offers_the_slot_to_the_first_in_line_only(make_user, demo_slots):
     anna, boris, vera = make_user("anna"), make_user("boris"), make_user("vera")
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     queue.join_queue(boris.id, "ppx-1")
     queue.join_queue(vera.id, "ppx-1")
-    slots.release_slot(anna.id, "ppx-1")
+    sessions.release_slot(anna.id, "ppx-1")
     card = _card("ppx-1")
     assert card.offered_to_name == "Boris" and card.offer_expires_ms == int(
         (NOW + timedelta(minutes=5)).timestamp() * 1000
     )
     with pytest.raises(Conflict, match="Слот предложен следующему в очереди"):
-        slots.take_slot(vera.id, "ppx-1")
+        sessions.take_slot(vera.id, "ppx-1")
     assert _notes(boris.id, "queue_offer")[0].text.startswith("🟢 Слот освободился!")
-    slots.take_slot(boris.id, "ppx-1")
+    sessions.take_slot(boris.id, "ppx-1")
     assert _card("ppx-1").queue_positions == {str(vera.id): 1}
 
 
 def test_an_unclaimed_offer_passes_to_the_next_then_to_everyone(make_user, demo_slots):
     anna, boris, vera, gleb = (make_user(n) for n in ("anna", "boris", "vera", "gleb"))
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     queue.join_queue(boris.id, "ppx-1")
     queue.join_queue(vera.id, "ppx-1")
-    slots.release_slot(anna.id, "ppx-1")
+    sessions.release_slot(anna.id, "ppx-1")
     scheduler.run_due(_at(5.1))
     assert _card("ppx-1").offered_to_name == "Vera"
     scheduler.run_due(_at(10.2))
     card = _card("ppx-1")
     assert card.offered_to_id == 0 and card.queue_size == 0
-    assert slots.take_slot(gleb.id, "ppx-1").user_id == gleb.id
+    assert sessions.take_slot(gleb.id, "ppx-1").user_id == gleb.id
 
 
 def test_no_show_releases_the_booking_after_the_check_in_window(make_user, demo_slots):
@@ -92,13 +93,13 @@ def test_no_show_releases_the_booking_after_the_check_in_window(make_user, demo_
     b = bookings.create_booking(anna.id, "nbp", TODAY, "10:30", 60)
     scheduler.run_due(_at(25 + 14))  # 10:44: still Anna's
     with pytest.raises(Conflict, match="забронирован"):
-        slots.take_slot(boris.id, "nbp")
+        sessions.take_slot(boris.id, "nbp")
     done = scheduler.run_due(_at(25 + 15))  # 10:45
     assert done["no_show"] == 1
     with session_scope() as session:
         assert session.get(Booking, b.id).status == "expired"
     assert _notes(anna.id, "no_show")
-    assert slots.take_slot(boris.id, "nbp").user_id == boris.id
+    assert sessions.take_slot(boris.id, "nbp").user_id == boris.id
 
 
 def test_a_no_show_goes_to_the_queue_first(make_user, demo_slots):
@@ -114,7 +115,7 @@ def test_the_holder_taking_the_slot_checks_in_and_the_booking_completes(make_use
     anna = make_user("anna")
     b = bookings.create_booking(anna.id, "nbp", TODAY, "10:30", 30)
     _at(27)
-    slots.take_slot(anna.id, "nbp")
+    sessions.take_slot(anna.id, "nbp")
     assert scheduler.run_due(_at(45))["no_show"] == 0
     assert scheduler.run_due(_at(56))["completed"] == 1
     with session_scope() as session:
@@ -123,37 +124,37 @@ def test_the_holder_taking_the_slot_checks_in_and_the_booking_completes(make_use
 
 def test_session_limit_warns_then_ends_with_timeout(make_user, demo_slots):
     anna = make_user("anna")
-    work = slots.take_slot(anna.id, "ppx-3")
+    work = sessions.take_slot(anna.id, "ppx-3")
     assert scheduler.run_due(_at(174))["warned"] == 0
     assert scheduler.run_due(_at(175))["warned"] == 1
     assert scheduler.run_due(_at(176))["warned"] == 0  # once
     assert _notes(anna.id, "session_ending")[0].text.startswith("⏳ Сессия скоро закончится")
     assert scheduler.run_due(_at(180))["ended_timeout"] == 1
-    assert slots.get_session(work.id).end_reason == "timeout"
+    assert session_views.get_session(work.id).end_reason == "timeout"
 
 
 def test_a_session_in_the_way_of_a_booking_ends_when_the_booking_starts(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    work = slots.take_slot(anna.id, "gpt-1")
+    work = sessions.take_slot(anna.id, "gpt-1")
     bookings.create_booking(boris.id, "gpt-1", TODAY, "11:00", 60)
     assert scheduler.run_due(_at(50))["warned"] == 1  # 10:55
     assert scheduler.run_due(_at(55))["ended_booking"] == 1  # 11:00
-    assert slots.get_session(work.id).end_reason == "booking"
-    assert slots.take_slot(boris.id, "gpt-1").user_id == boris.id
+    assert session_views.get_session(work.id).end_reason == "booking"
+    assert sessions.take_slot(boris.id, "gpt-1").user_id == boris.id
 
 
 def test_extension_once_only_when_nobody_waits(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    work = slots.take_slot(anna.id, "ppx-3")
-    extended = slots.extend_session(anna.id, "ppx-3")
+    work = sessions.take_slot(anna.id, "ppx-3")
+    extended = sessions.extend_session(anna.id, "ppx-3")
     assert extended.deadline_at == work.deadline_at + timedelta(hours=3)
     with pytest.raises(DomainError, match="только один раз"):
-        slots.extend_session(anna.id, "ppx-3")
-    work2 = slots.take_slot(boris.id, "ppx-2")
+        sessions.extend_session(anna.id, "ppx-3")
+    work2 = sessions.take_slot(boris.id, "ppx-2")
     queue.join_queue(anna.id, "ppx-2")
     with pytest.raises(DomainError, match="ждут в очереди"):
-        slots.extend_session(boris.id, "ppx-2")
-    assert slots.get_session(work2.id).extended is False
+        sessions.extend_session(boris.id, "ppx-2")
+    assert session_views.get_session(work2.id).extended is False
 
 
 def test_reminder_five_minutes_before_a_booking_is_sent_once(make_user, demo_slots):
@@ -168,12 +169,12 @@ def test_reminder_five_minutes_before_a_booking_is_sent_once(make_user, demo_slo
 def test_work_due_while_the_app_was_down_is_done_on_start_in_order(make_user, demo_slots):
     anna, boris, vera = make_user("anna"), make_user("boris"), make_user("vera")
     bookings.create_booking(anna.id, "nbp", TODAY, "10:30", 30)  # will be a no-show
-    work = slots.take_slot(boris.id, "ppx-1")  # will time out
+    work = sessions.take_slot(boris.id, "ppx-1")  # will time out
     queue.join_queue(vera.id, "ppx-1")
     # The app is "down" for five hours; the first tick after start catches up.
     done = scheduler.run_due(_at(300))
     assert done["no_show"] == 1 and done["ended_timeout"] == 1
-    assert slots.get_session(work.id).end_reason == "timeout"
+    assert session_views.get_session(work.id).end_reason == "timeout"
     assert _card("ppx-1").offered_to_name == "Vera"
     assert scheduler.run_due(_at(300)) == {}  # nothing left to do, nothing done twice
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.settings import DEFAULT_SECRET, SettingsError, load_settings
+from services.core.settings import DEFAULT_SECRET, SettingsError, load_settings
 
 
 def test_production_refuses_the_default_secret(monkeypatch):

@@ -6,11 +6,11 @@ import threading
 
 import pytest
 
-from services import slots
-from services.db import session_scope
-from services.demo_room import open_demo_room
-from services.errors import Conflict, DomainError, Forbidden, NotFound
-from services.models import Slot
+from services import board, runtime, session_views, sessions, slots
+from services.core.db import session_scope
+from services.core.errors import Conflict, DomainError, Forbidden, NotFound
+from services.core.models import Slot
+from services.rooms.demo import open_demo_room
 
 
 def _token(url: str) -> str:
@@ -19,41 +19,41 @@ def _token(url: str) -> str:
 
 def test_taking_a_free_slot_starts_a_session_with_a_room_url(make_user, demo_slots):
     anna = make_user("anna")
-    work = slots.take_slot(anna.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
     assert work.slot_id == "ppx-1" and work.ended_at is None
     assert work.access_url.startswith("/room/demo/ppx-1?token=")
-    card = next(c for g in slots.load_board() for c in g.slots if c.id == "ppx-1")
+    card = board.cards()["ppx-1"]
     assert card.busy and card.occupant_name == "Anna"
 
 
 def test_second_taker_of_a_busy_slot_is_refused_with_the_occupants_name(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     with pytest.raises(Conflict, match="Слот уже занят пользователем Anna"):
-        slots.take_slot(boris.id, "ppx-1")
+        sessions.take_slot(boris.id, "ppx-1")
 
 
 def test_taking_your_own_slot_again_returns_the_same_session(make_user, demo_slots):
     anna = make_user("anna")
-    first = slots.take_slot(anna.id, "ppx-1")
-    assert slots.take_slot(anna.id, "ppx-1").id == first.id
+    first = sessions.take_slot(anna.id, "ppx-1")
+    assert sessions.take_slot(anna.id, "ppx-1").id == first.id
 
 
 def test_a_user_holds_one_slot_at_a_time_by_default(make_user, demo_slots):
     anna = make_user("anna")
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     with pytest.raises(Conflict, match="Вы уже занимаете слот: Perplexity Max #1"):
-        slots.take_slot(anna.id, "ppx-2")
+        sessions.take_slot(anna.id, "ppx-2")
 
 
 def test_the_per_user_limit_is_configurable(make_user, demo_slots, monkeypatch):
     monkeypatch.setenv("VDI_MAX_DIRECT_SLOTS", "2")
-    slots.get_settings.cache_clear()
+    runtime.reset()
     anna = make_user("anna")
-    slots.take_slot(anna.id, "ppx-1")
-    slots.take_slot(anna.id, "ppx-2")
+    sessions.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-2")
     with pytest.raises(Conflict, match="не больше 2 слотов"):
-        slots.take_slot(anna.id, "ppx-3")
+        sessions.take_slot(anna.id, "ppx-3")
 
 
 def test_inactive_unknown_and_malformed_slots_are_refused(make_user, demo_slots):
@@ -63,60 +63,60 @@ def test_inactive_unknown_and_malformed_slots_are_refused(make_user, demo_slots)
         slot.is_active = False
         session.add(slot)
     with pytest.raises(DomainError, match="отключён"):
-        slots.take_slot(anna.id, "lov-1")
+        sessions.take_slot(anna.id, "lov-1")
     with pytest.raises(NotFound):
-        slots.take_slot(anna.id, "no-such-slot")
+        sessions.take_slot(anna.id, "no-such-slot")
     with pytest.raises(NotFound):
-        slots.take_slot(anna.id, "../../etc/passwd")
+        sessions.take_slot(anna.id, "../../etc/passwd")
 
 
 def test_release_ends_the_session_frees_the_slot_and_kills_the_room_url(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    work = slots.take_slot(anna.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
     assert open_demo_room("ppx-1", _token(work.access_url)) is not None
-    ended = slots.release_slot(anna.id, "ppx-1")
+    ended = sessions.release_slot(anna.id, "ppx-1")
     assert ended.end_reason == "manual" and ended.ended_at is not None
     assert open_demo_room("ppx-1", _token(work.access_url)) is None
-    assert slots.take_slot(boris.id, "ppx-1").user_id == boris.id
+    assert sessions.take_slot(boris.id, "ppx-1").user_id == boris.id
 
 
 def test_only_the_holder_can_release(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     with pytest.raises(NotFound, match="Нет активной сессии"):
-        slots.release_slot(boris.id, "ppx-1")
+        sessions.release_slot(boris.id, "ppx-1")
 
 
 def test_admin_force_release_ends_someone_elses_session(make_user, demo_slots):
     anna, boss = make_user("anna"), make_user("boss", admin=True)
-    work = slots.take_slot(anna.id, "ppx-1")
-    ended = slots.force_release(boss.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
+    ended = sessions.force_release(boss.id, "ppx-1")
     assert ended.id == work.id and ended.end_reason == "admin_force"
     assert open_demo_room("ppx-1", _token(work.access_url)) is None
 
 
 def test_regular_user_cannot_force_release(make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
-    slots.take_slot(anna.id, "ppx-1")
+    sessions.take_slot(anna.id, "ppx-1")
     with pytest.raises(Forbidden, match="Только администратор"):
-        slots.force_release(boris.id, "ppx-1")
-    assert slots.my_session_on_slot(anna.id, "ppx-1").ended_at is None
+        sessions.force_release(boris.id, "ppx-1")
+    assert session_views.my_session_on_slot(anna.id, "ppx-1").ended_at is None
 
 
 def test_room_url_of_one_slot_does_not_open_another(make_user, demo_slots):
     anna = make_user("anna")
-    work = slots.take_slot(anna.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-1")
     assert open_demo_room("ppx-2", _token(work.access_url)) is None
 
 
 def test_session_summary_is_visible_to_owner_and_admins_only(make_user, demo_slots):
     anna, boris, boss = make_user("anna"), make_user("boris"), make_user("boss", admin=True)
-    work = slots.take_slot(anna.id, "ppx-1")
-    slots.release_slot(anna.id, "ppx-1")
-    assert slots.session_for_viewer(work.id, anna.id, False).id == work.id
-    assert slots.session_for_viewer(work.id, boss.id, True).id == work.id
+    work = sessions.take_slot(anna.id, "ppx-1")
+    sessions.release_slot(anna.id, "ppx-1")
+    assert session_views.session_for_viewer(work.id, anna.id, False).id == work.id
+    assert session_views.session_for_viewer(work.id, boss.id, True).id == work.id
     with pytest.raises(Forbidden):
-        slots.session_for_viewer(work.id, boris.id, False)
+        session_views.session_for_viewer(work.id, boris.id, False)
 
 
 def test_favourites_toggle_and_persist(make_user, demo_slots):
@@ -155,19 +155,19 @@ def _race(n: int, target) -> tuple[list, list[Exception]]:
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_twenty_concurrent_takers_of_one_slot_yield_one_winner(make_user, demo_slots, database):
     people = [make_user(f"racer{i}") for i in range(20)]
-    wins, errors = _race(20, lambda i: slots.take_slot(people[i].id, "gpt-1"))
+    wins, errors = _race(20, lambda i: sessions.take_slot(people[i].id, "gpt-1"))
     assert len(wins) == 1
     assert len(errors) == 19
     winner = wins[0].user_name
     assert all(isinstance(e, Conflict) and str(e) == f"Слот уже занят пользователем {winner}" for e in errors)
-    board = {c.id: c for g in slots.load_board() for c in g.slots}
-    assert board["gpt-1"].occupant_name == winner
+    cards = board.cards()
+    assert cards["gpt-1"].occupant_name == winner
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_one_user_racing_for_many_slots_gets_only_one(make_user, demo_slots, database):
     anna = make_user("anna")
-    wins, errors = _race(10, lambda i: slots.take_slot(anna.id, demo_slots[i]))
+    wins, errors = _race(10, lambda i: sessions.take_slot(anna.id, demo_slots[i]))
     assert len(wins) == 1 and len(errors) == 9
     assert all(isinstance(e, Conflict) and "Вы уже занимаете слот" in str(e) for e in errors)
-    assert len(slots.active_sessions_of(anna.id)) == 1
+    assert len(session_views.active_sessions_of(anna.id)) == 1

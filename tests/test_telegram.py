@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from services import bookings, clock, notify, scheduler, slots, telegram
-from services.db import session_scope
-from services.models import Notification, User
+from services import bookings, runtime, scheduler, session_views, sessions
+from services.core import clock, outbox
+from services.core.db import session_scope
+from services.core.models import Notification, User
+from services.telegram import delivery, linking, worker
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token"
@@ -23,7 +25,7 @@ def tg(monkeypatch):
     monkeypatch.setenv("VDI_TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("VDI_TELEGRAM_API_URL", server.base_url)
     monkeypatch.setenv("VDI_TELEGRAM_FILE_URL", server.file_url)
-    telegram.get_settings.cache_clear()
+    runtime.reset()
     yield server
     server.stop()
 
@@ -32,24 +34,24 @@ def _pump(rounds: int = 1) -> None:
     """What the worker does each beat: read updates, deliver the outbox."""
 
     async def run() -> None:
-        bot = telegram.make_bot()
+        bot = delivery.make_bot()
         async with bot:
             for _ in range(rounds):
-                await telegram.poll_once(bot)
-                await telegram.deliver_due(bot)
+                await worker.poll_once(bot)
+                await delivery.deliver_due(bot)
 
     asyncio.run(run())
 
 
 def _link(tg: FakeTelegram, user_id: int, chat_id: int) -> None:
-    code = telegram.create_link_code(user_id).code
+    code = linking.create_link_code(user_id).code
     tg.push_message(chat_id, f"/start {code}")
     _pump()
 
 
 def test_linking_with_a_one_time_code(tg, make_user):
     anna = make_user("anna")
-    code = telegram.create_link_code(anna.id).code
+    code = linking.create_link_code(anna.id).code
     tg.push_message(1001, "/start WRONGCODE")
     tg.push_message(1001, f"/start {code}")
     tg.push_message(2002, f"/start {code}")  # the same code again, from another chat
@@ -57,40 +59,40 @@ def test_linking_with_a_one_time_code(tg, make_user):
     assert "Код не подошёл" in tg.messages_to(1001)[0].text
     assert tg.messages_to(1001)[1].text.startswith("✅ Аккаунт привязан!\nИмя: Anna")
     assert "Код не подошёл" in tg.messages_to(2002)[0].text
-    assert telegram.user_for_chat(1001).id == anna.id
+    assert linking.user_for_chat(1001).id == anna.id
 
 
 def test_an_expired_code_is_refused(tg, make_user):
     anna = make_user("anna")
-    code = telegram.create_link_code(anna.id).code
+    code = linking.create_link_code(anna.id).code
     clock.freeze(clock.now() + timedelta(minutes=16))
     tg.push_message(1001, f"/start {code}")
     _pump()
     assert "устарел" in tg.messages_to(1001)[0].text
-    assert telegram.user_for_chat(1001) is None
+    assert linking.user_for_chat(1001) is None
 
 
 def test_a_chat_controls_only_the_account_that_linked_it_last(tg, make_user):
     anna, boris = make_user("anna"), make_user("boris")
     _link(tg, anna.id, 1001)
     _link(tg, boris.id, 1001)
-    assert telegram.user_for_chat(1001).id == boris.id
+    assert linking.user_for_chat(1001).id == boris.id
     with session_scope() as session:
         assert session.get(User, anna.id).telegram_chat_id is None
     tg.push_message(1001, "/unlink")
     _pump()
-    assert telegram.user_for_chat(1001) is None
+    assert linking.user_for_chat(1001) is None
 
 
 def test_status_lists_session_bookings_and_queues(tg, make_user, demo_slots):
     anna, boris = make_user("anna"), make_user("boris")
     _link(tg, anna.id, 1001)
-    slots.take_slot(anna.id, "nbp")
-    slots.take_slot(boris.id, "ppx-1")
+    sessions.take_slot(anna.id, "nbp")
+    sessions.take_slot(boris.id, "ppx-1")
     from services import queue
 
     queue.join_queue(anna.id, "ppx-1")
-    day = (bookings.local(clock.now()) + timedelta(days=1)).date().isoformat()
+    day = (clock.local(clock.now()) + timedelta(days=1)).date().isoformat()
     bookings.create_booking(anna.id, "gpt-1", day, "12:00", 60)
     tg.push_message(1001, "/status")
     _pump()
@@ -103,13 +105,13 @@ def test_admin_commands_are_refused_to_regular_users_and_work_for_admins(tg, mak
     anna, boss = make_user("anna"), make_user("boss", admin=True)
     _link(tg, anna.id, 1001)
     _link(tg, boss.id, 9009)
-    slots.take_slot(anna.id, "nbp")
+    sessions.take_slot(anna.id, "nbp")
     for command in ("/health", "/stats", "/kick anna", "/release nbp", "/restart nbp"):
         tg.push_message(1001, command)
     _pump()
     replies = [m.text for m in tg.messages_to(1001)[1:]]
     assert replies == ["⛔ Только для администраторов."] * 5
-    assert slots.my_session_on_slot(anna.id, "nbp").ended_at is None
+    assert session_views.my_session_on_slot(anna.id, "nbp").ended_at is None
     tg.push_message(9009, "/stats")
     tg.push_message(9009, "/kick anna")
     _pump()
@@ -117,7 +119,7 @@ def test_admin_commands_are_refused_to_regular_users_and_work_for_admins(tg, mak
     assert stats.startswith("📊 Статистика за неделю\nВсего сессий: 1")
     assert "📈 По слотам:\nnbp: 1 сессий, 0.0 ч" in stats
     assert kick == "✅ Пользователь anna отключён от: nbp."
-    assert slots.active_sessions_of(anna.id) == []
+    assert session_views.active_sessions_of(anna.id) == []
 
 
 def test_every_notification_kind_reaches_the_linked_chat(tg, make_user, demo_slots):
@@ -126,31 +128,31 @@ def test_every_notification_kind_reaches_the_linked_chat(tg, make_user, demo_slo
     now = clock.now()
     clock.freeze(now)
     # A queue offer, a session near its limit, then the dump of that session.
-    work = slots.take_slot(anna.id, "ppx-3")
-    slots.take_slot(boris.id, "ppx-1")
+    work = sessions.take_slot(anna.id, "ppx-3")
+    sessions.take_slot(boris.id, "ppx-1")
     from services import queue
 
     queue.join_queue(anna.id, "ppx-1")
-    slots.release_slot(boris.id, "ppx-1")
+    sessions.release_slot(boris.id, "ppx-1")
     scheduler.run_due(now + timedelta(minutes=176))
     _pump()
     texts = [m.text for m in tg.messages_to(1001)]
     assert any(t.startswith("🟢 Слот освободился!") for t in texts)
     assert any(t.startswith("⏳ Сессия скоро закончится") for t in texts)
-    slots.release_slot(anna.id, "ppx-3")
+    sessions.release_slot(anna.id, "ppx-3")
     _pump()
     docs = [m for m in tg.messages_to(1001) if m.method == "sendDocument"]
     assert docs and docs[-1].filename.startswith("vdi-taxi-ppx-3-") and docs[-1].filename.endswith(".zip")
     assert any(
         t.startswith("🔚 Сессия завершена\nСлот: Perplexity Max #3") for t in (m.text for m in tg.messages_to(1001))
     )
-    assert slots.get_session(work.id).end_reason == "manual"
+    assert session_views.get_session(work.id).end_reason == "manual"
 
 
 def test_telegram_errors_delay_messages_and_lose_none(tg, make_user):
     anna = make_user("anna")
     _link(tg, anna.id, 1001)
-    notify.enqueue(anna.id, "test", "первое", "t1")
+    outbox.enqueue(anna.id, "test", "первое", "t1")
     tg.fail_next = 1
     _pump()
     with session_scope() as session:
@@ -160,7 +162,7 @@ def test_telegram_errors_delay_messages_and_lose_none(tg, make_user):
     # Telegram entirely unreachable: still nothing lost.
     tg.stop()
     clock.freeze(clock.now() + timedelta(minutes=1))
-    notify.enqueue(anna.id, "test", "второе", "t2")
+    outbox.enqueue(anna.id, "test", "второе", "t2")
     _pump_quietly()
     tg.start(port=tg.port)
     clock.freeze(clock.now() + timedelta(minutes=5))
@@ -171,8 +173,8 @@ def test_telegram_errors_delay_messages_and_lose_none(tg, make_user):
 
 def _pump_quietly() -> None:
     async def run() -> None:
-        bot = telegram.make_bot()
-        await telegram.deliver_due(bot)
+        bot = delivery.make_bot()
+        await delivery.deliver_due(bot)
 
     asyncio.run(run())
 
@@ -181,26 +183,26 @@ def test_a_blocked_bot_is_recorded_and_not_retried(tg, make_user):
     anna = make_user("anna")
     _link(tg, anna.id, 1001)
     tg.blocked_chats.add(1001)
-    notify.enqueue(anna.id, "test", "привет", "b1")
+    outbox.enqueue(anna.id, "test", "привет", "b1")
     _pump()
     with session_scope() as session:
         note = session.exec(select(Notification).where(Notification.dedupe_key == "b1")).one()
         user = session.get(User, anna.id)
     assert note.status == "failed" and "blocked" in note.last_error
     assert "blocked" in user.telegram_error
-    assert telegram.delivery_status(anna.id, "b1") == "Ошибка отправки"
+    assert delivery.delivery_status(anna.id, "b1").label == "Ошибка отправки"
 
 
 def test_two_workers_never_send_a_message_twice(tg, make_user):
     anna = make_user("anna")
     _link(tg, anna.id, 1001)
     for i in range(10):
-        notify.enqueue(anna.id, "test", f"сообщение {i}", f"m{i}")
+        outbox.enqueue(anna.id, "test", f"сообщение {i}", f"m{i}")
 
     async def both() -> None:
-        bot_a, bot_b = telegram.make_bot(), telegram.make_bot()
+        bot_a, bot_b = delivery.make_bot(), delivery.make_bot()
         async with bot_a, bot_b:
-            await asyncio.gather(telegram.deliver_due(bot_a), telegram.deliver_due(bot_b))
+            await asyncio.gather(delivery.deliver_due(bot_a), delivery.deliver_due(bot_b))
 
     asyncio.run(both())
     texts = [m.text for m in tg.messages_to(1001) if m.text.startswith("сообщение")]
@@ -209,11 +211,11 @@ def test_two_workers_never_send_a_message_twice(tg, make_user):
 
 def test_without_a_token_nothing_is_sent_and_messages_wait(make_user, monkeypatch):
     monkeypatch.delenv("VDI_TELEGRAM_TOKEN", raising=False)
-    telegram.get_settings.cache_clear()
-    assert not telegram.configured()
-    asyncio.run(telegram.run_worker())  # returns at once, says so in the log
+    runtime.reset()
+    assert not linking.configured()
+    asyncio.run(worker.run_worker())  # returns at once, says so in the log
     anna = make_user("anna")
-    notify.enqueue(anna.id, "test", "ждёт", "w1")
+    outbox.enqueue(anna.id, "test", "ждёт", "w1")
     with session_scope() as session:
         assert session.exec(select(Notification).where(Notification.dedupe_key == "w1")).one().status == "pending"
 
@@ -221,8 +223,8 @@ def test_without_a_token_nothing_is_sent_and_messages_wait(make_user, monkeypatc
 def test_the_dump_zip_matches_the_session(tg, make_user, demo_slots):
     anna = make_user("anna")
     _link(tg, anna.id, 1001)
-    work = slots.take_slot(anna.id, "gpt-1")
-    slots.release_slot(anna.id, "gpt-1")
+    work = sessions.take_slot(anna.id, "gpt-1")
+    sessions.release_slot(anna.id, "gpt-1")
     _pump()
     doc = next(m for m in tg.messages_to(1001) if m.method == "sendDocument")
     import io

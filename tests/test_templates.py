@@ -3,10 +3,10 @@
 import pytest
 from sqlmodel import select
 
-from services import queue, slots, templates
-from services.db import session_scope
-from services.errors import Conflict, DomainError, Forbidden, NotFound
-from services.models import AuditEvent, SlotSession
+from services import queue, session_views, sessions, templates
+from services.core.db import session_scope
+from services.core.errors import Conflict, DomainError, Forbidden, NotFound
+from services.core.models import AuditEvent, SlotSession
 
 
 @pytest.fixture
@@ -108,12 +108,12 @@ def test_personal_templates_are_their_owners_alone(research, make_user):
 def test_template_launch_with_one_busy_slot_takes_the_rest_and_offers_the_queue(research, make_user):
     _, view = research
     anna, boris = make_user("anna"), make_user("boris")
-    slots.take_slot(boris.id, "nb-drive")
+    sessions.take_slot(boris.id, "nb-drive")
     result = templates.launch(anna.id, view.id)
     assert result.taken == ["ppx-1", "gpt-1"]
     assert [(s.slot_id, s.queueable) for s in result.skipped] == [("nb-drive", True)]
     assert "Boris" in result.skipped[0].reason
-    mine = {w.slot_id for w in slots.active_sessions_of(anna.id)}
+    mine = {w.slot_id for w in session_views.active_sessions_of(anna.id)}
     assert mine == {"ppx-1", "gpt-1"}
     with session_scope() as session:
         assert all(
@@ -124,21 +124,21 @@ def test_template_launch_with_one_busy_slot_takes_the_rest_and_offers_the_queue(
     # Launching again while holding them is harmless: the same sessions, nothing new.
     again = templates.launch(anna.id, view.id)
     assert again.taken == ["ppx-1", "gpt-1"]
-    assert len(slots.active_sessions_of(anna.id)) == 2
+    assert len(session_views.active_sessions_of(anna.id)) == 2
 
 
 def test_launch_counts_nothing_when_every_slot_is_busy_and_respects_the_limit(research, make_user, monkeypatch):
     _, view = research
     anna, boris = make_user("anna"), make_user("boris")
     for slot_id in ("ppx-1", "nb-drive", "gpt-1"):
-        slots.take_slot(boris.id, slot_id, via_template=True)
+        sessions.take_slot(boris.id, slot_id, via_template=True)
     result = templates.launch(anna.id, view.id)
     assert result.taken == [] and all(s.queueable for s in result.skipped)
     assert templates.get_template(view.id, anna.id).usage_count == 0
     for slot_id in ("ppx-1", "nb-drive", "gpt-1"):
-        slots.release_slot(boris.id, slot_id)
+        sessions.release_slot(boris.id, slot_id)
     monkeypatch.setenv("VDI_MAX_TEMPLATE_SLOTS", "2")
-    from services import settings
+    from services.core import settings
 
     settings.get_settings.cache_clear()
     limited = templates.launch(anna.id, view.id)

@@ -11,9 +11,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from services import calendar, db, dumps
-from services.demo_room import DEMO_ROOM_PATH, open_demo_room
-from services.settings import get_settings
+from services import calendar, dumps
+from services.core import db
+from services.core.settings import get_settings
+from services.rooms.demo import DEMO_ROOM_PATH, open_demo_room
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _DEMO_ROOM = Template((TEMPLATES / "demo_room.html").read_text(encoding="utf-8"))

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 
-from services import scheduler, telegram
-from services.rooms import get_room_provider
-from services.settings import get_settings
+from services import scheduler
+from services.core.settings import get_settings
+from services.rooms import base as rooms
+from services.telegram import worker
 from state.board import notify_board_changed
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ async def keep_rooms_reconciled() -> None:
 
     A database lease inside reconcile() makes sure only one process does it.
     """
-    provider = get_room_provider()
+    provider = rooms.current()
     if provider.is_demo:
         return
     interval = get_settings().rooms.reconcile_seconds
@@ -46,4 +47,4 @@ async def run_scheduler():
 
 async def run_telegram() -> None:
     """Poll the bot and deliver the outbox (one process at a time, by lease)."""
-    await telegram.run_worker(interval=1.0)
+    await worker.run_worker(interval=1.0)

@@ -9,10 +9,10 @@ import argparse
 import getpass
 import sys
 
-from services import auth, seed, users
-from services.db import migrate
-from services.errors import DomainError
-from services.settings import SettingsError, get_settings
+from services import auth, runtime, seed, users
+from services.core.db import migrate
+from services.core.errors import DomainError
+from services.core.settings import SettingsError, get_settings
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         get_settings()
+        runtime.configure()
         args.func(args)
     except (DomainError, SettingsError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)

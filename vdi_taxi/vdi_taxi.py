@@ -3,7 +3,8 @@
 import reflex as rx
 from starlette.applications import Starlette
 
-from services.settings import get_settings
+from services import runtime
+from services.core.settings import get_settings
 from state.admin import AdminState
 from state.auth import AuthState
 from state.board import SlotBoard, publish_board
@@ -27,6 +28,7 @@ from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.session import session_end_page, session_page
 
 get_settings()  # refuse to start on a bad configuration (e.g. default secret in production)
+runtime.configure()
 
 app = rx.App(
     api_transformer=Starlette(routes=ROUTES),

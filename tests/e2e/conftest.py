@@ -11,7 +11,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from services import auth, clock, db, rooms, settings, users
+from services import auth, runtime, users
+from services.core import clock
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveApp, start_live_app
 
@@ -43,9 +44,7 @@ def _use_live_database(live_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> It
     """Point this test process's services at the live app's database and secret."""
     for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS"):
         monkeypatch.setenv(key, live_app.env[key])
-    settings.get_settings.cache_clear()
-    rooms.get_room_provider.cache_clear()
-    db.dispose_engines()
+    runtime.reset()
     yield
 
 

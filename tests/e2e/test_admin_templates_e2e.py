@@ -9,9 +9,9 @@ import re
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from services import auth, queue, slots, templates, users
-from services.db import session_scope
-from services.models import SlotSession
+from services import auth, board, queue, session_views, sessions, templates, users
+from services.core.db import session_scope
+from services.core.models import SlotSession
 from tests.e2e.conftest import login, shot
 
 TEMPLATE_SLOTS = ("gem-veo", "gpt-1", "hf-1")
@@ -24,7 +24,7 @@ def _free(*slot_ids: str) -> None:
             select(SlotSession.id).where(SlotSession.slot_id.in_(slot_ids), SlotSession.ended_at.is_(None))
         ).all()
     for session_id in running:
-        slots.end_session(session_id, "released")
+        sessions.end_session(session_id, "released")
 
 
 def test_admin_creates_a_template_and_a_user_launches_it_with_one_busy_slot(live_app, new_context, account):
@@ -57,7 +57,7 @@ def test_admin_creates_a_template_and_a_user_launches_it_with_one_busy_slot(live
     assert (template.icon, template.url, template.slot_ids) == ("🎬", "https://example.org/brief", list(TEMPLATE_SLOTS))
 
     boris_id = auth.login(boris.username, boris.password).user.id
-    slots.take_slot(boris_id, "hf-1")
+    sessions.take_slot(boris_id, "hf-1")
     anna_page = new_context(viewport={"width": 1280, "height": 900}).new_page()
     login(anna_page, live_app.url, anna)
     card = anna_page.locator("[data-testid=template-card]", has_text="Видео-презентация")
@@ -73,7 +73,7 @@ def test_admin_creates_a_template_and_a_user_launches_it_with_one_busy_slot(live
     anna_id = auth.login(anna.username, anna.password).user.id
     with session_scope() as session:
         assert queue.position(session, "hf-1", anna_id) == 1
-    assert {w.slot_id for w in slots.active_sessions_of(anna_id)} == {"gem-veo", "gpt-1"}
+    assert {w.slot_id for w in session_views.active_sessions_of(anna_id)} == {"gem-veo", "gpt-1"}
 
     switcher = anna_page.locator("[data-testid=slot-switcher]")
     expect(switcher.locator("[data-testid=switch-slot]")).to_have_count(2)
@@ -112,7 +112,7 @@ def test_usage_tab_shows_charts_heat_map_and_exports_csv(live_app, new_context, 
     anna = account("Анна")
     anna_id = auth.login(anna.username, anna.password).user.id
     _free("gem-veo")
-    slots.take_slot(anna_id, "gem-veo")
+    sessions.take_slot(anna_id, "gem-veo")
     page = new_context(viewport={"width": 1280, "height": 900}).new_page()
     login(page, live_app.url, boss)
     page.goto(f"{live_app.url}/admin")
@@ -130,7 +130,7 @@ def test_usage_tab_shows_charts_heat_map_and_exports_csv(live_app, new_context, 
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][:2] == ["slot_id", "Сервис"]
     assert {r[0] for r in rows[2:]} >= {"ppx-1", "gem-veo", "lov-1"}
-    slots.release_slot(anna_id, "gem-veo")
+    sessions.release_slot(anna_id, "gem-veo")
 
 
 def test_admin_adds_a_user_who_can_then_log_in(live_app, new_context, account):
@@ -200,7 +200,7 @@ def test_admin_adds_a_service_sees_its_credentials_on_demand_and_checks_room_hea
     page.get_by_role("tab", name="Сервисы").click()
     row.get_by_role("switch").click()
     expect(row).to_contain_text("Выкл")
-    assert "cl-7" not in {c.id for g in slots.load_board() for c in g.slots}
+    assert "cl-7" not in board.cards()
 
 
 def test_a_user_keeps_a_personal_template_that_nobody_else_sees(live_app, new_context, account):

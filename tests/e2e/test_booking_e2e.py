@@ -9,9 +9,10 @@ import httpx
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from services import bookings, clock
-from services.db import session_scope
-from services.models import QueueEntry
+from services import bookings
+from services.core import clock
+from services.core.db import session_scope
+from services.core.models import QueueEntry
 from tests.e2e.conftest import login, shot
 
 
@@ -21,7 +22,7 @@ def _card(page, slot_id: str):
 
 def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new_context, account):
     anna, boris = account("Анна"), account("Борис")
-    tomorrow = (bookings.local(clock.now()) + timedelta(days=1)).date()
+    tomorrow = (clock.local(clock.now()) + timedelta(days=1)).date()
     page_b = new_context().new_page()
     login(page_b, live_app.url, boris)
     page_b.goto(f"{live_app.url}/calendar")
@@ -115,7 +116,7 @@ def test_an_admin_cancels_someone_elses_booking_from_the_calendar(live_app, new_
 
     anna, boss = account("Анна"), account("Админ", admin=True, with_2fa=True)
     anna_id = auth.login(anna.username, anna.password).user.id
-    tomorrow = (bookings.local(clock.now()) + timedelta(days=1)).date()
+    tomorrow = (clock.local(clock.now()) + timedelta(days=1)).date()
     booking = bookings.create_booking(anna_id, "ppx-3", tomorrow.isoformat(), "10:00", 60)
 
     page = new_context().new_page()

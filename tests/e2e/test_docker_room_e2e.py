@@ -13,9 +13,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from services import db, rooms, settings
-from services.db import session_scope
-from services.models import Room
+from services import runtime
+from services.core.db import session_scope
+from services.core.models import Room
+from services.rooms import base as rooms
 from tests.docker_support import room_env
 from tests.e2e.conftest import ARTIFACTS, login, shot
 from tests.live_server import LiveApp, start_live_app
@@ -41,9 +42,7 @@ def _use_live_database(docker_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> 
     for key, value in docker_app.env.items():
         if key.startswith("VDI_"):
             monkeypatch.setenv(key, value)
-    settings.get_settings.cache_clear()
-    rooms.get_room_provider.cache_clear()
-    db.dispose_engines()
+    runtime.reset()
     yield
 
 
@@ -74,7 +73,7 @@ def test_take_embeds_the_neko_room_and_release_removes_the_member(docker_app, ne
     room_url = page.locator("[data-testid=room-frame]").get_attribute("src")
     shot(page, "session-docker")
 
-    provider = rooms.get_room_provider()
+    provider = rooms.rooms.current()
     assert [p for p in provider.presence("nb-drive") if p.is_connected]
 
     page.get_by_role("button", name="Освободить").click()
@@ -82,7 +81,7 @@ def test_take_embeds_the_neko_room_and_release_removes_the_member(docker_app, ne
     page.wait_for_url(f"{docker_app.url}/session-end/*")
     with session_scope() as session:
         room = session.get(Room, "nb-drive")
-    neko = provider._neko(room)
+    neko = provider.neko(room)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

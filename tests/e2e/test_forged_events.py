@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import auth, slots
+from services import auth, board, session_views, sessions
 from state.dashboard import DashboardState
 from tests.reflex_client import RawClient
 
@@ -10,7 +10,7 @@ from tests.reflex_client import RawClient
 def test_forged_admin_force_release_from_a_regular_user_is_refused(live_app, account):
     holder, mallory = account("Олег"), account("Мэллори")
     holder_id = auth.login(holder.username, holder.password).user.id
-    slots.take_slot(holder_id, "gem-dt")
+    sessions.take_slot(holder_id, "gem-dt")
     client = RawClient(live_app.url)
     try:
         client.log_in(auth.login(mallory.username, mallory.password).token)
@@ -18,9 +18,9 @@ def test_forged_admin_force_release_from_a_regular_user_is_refused(live_app, acc
         client.wait_for("Только администратор может принудительно освободить слот")
     finally:
         client.close()
-    still = slots.my_session_on_slot(holder_id, "gem-dt")
+    still = session_views.my_session_on_slot(holder_id, "gem-dt")
     assert still.ended_at is None
-    slots.release_slot(holder_id, "gem-dt")
+    sessions.release_slot(holder_id, "gem-dt")
 
 
 def test_events_without_a_valid_login_change_nothing(live_app, account):
@@ -31,8 +31,8 @@ def test_events_without_a_valid_login_change_nothing(live_app, account):
         client.wait_for("/login")
     finally:
         client.close()
-    board = {c.id: c for g in slots.load_board() for c in g.slots}
-    assert not board["ppx-3"].busy
+    cards = board.cards()
+    assert not cards["ppx-3"].busy
 
 
 def test_forged_admin_panel_events_from_a_regular_user_change_nothing(live_app, account):
@@ -59,8 +59,8 @@ def test_forged_admin_panel_events_from_a_regular_user_change_nothing(live_app, 
         client.close()
     assert auth_service.resolve_token(victim_token) is not None  # not deactivated
     assert auth_service.login(mallory.username, mallory.password).user.is_admin is False
-    board = {c.id for g in slots.load_board() for c in g.slots}
-    assert "evil-1" not in board and "ppx-2" in board
+    cards = board.cards()
+    assert "evil-1" not in cards and "ppx-2" in cards
 
 
 def test_forged_template_users_and_report_events_from_a_regular_user_change_nothing(live_app, account):

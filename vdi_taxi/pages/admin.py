@@ -7,7 +7,10 @@ from components.common import confirm, data_table, form_dialog
 from components.layout import protected_page
 from components.templates import templates_tab
 from components.usage import usage_tab
-from services.admin import AuditRow, RoomRow, SlotRow, UserRow
+from services.health import RoomRow
+from services.journal import AuditRow
+from services.slots import SlotRow
+from services.users import UserRow
 from state.admin import AdminState
 
 

@@ -8,7 +8,7 @@ from components.common import loading
 from components.layout import protected_page
 from components.slot_card import active_session_banner, favourite_chip, offer_banner, slot_card
 from components.templates import template_cards
-from services.slots import CategoryGroup
+from services.board import CategoryGroup
 from state.auth import AuthState
 from state.board import SlotBoard
 from state.dashboard import DashboardState

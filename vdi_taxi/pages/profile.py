@@ -4,7 +4,7 @@ import reflex as rx
 
 from components import theme
 from components.layout import protected_page
-from services.slots import HistoryItem
+from services.session_views import HistoryItem
 from state.profile import ProfileState
 
 

@@ -5,7 +5,7 @@ import reflex as rx
 from components import theme
 from components.common import confirm, elapsed, error_box
 from components.layout import protected_page
-from services.slots import SlotCard
+from services.board import SlotCard
 from state.auth import AuthState
 from state.board import SlotBoard
 from state.session import OpenSlot, SessionEndState, SessionPageState

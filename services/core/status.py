@@ -1,0 +1,26 @@
+"""Health of shared dependencies (the Docker engine, ...), kept in the database for every process."""
+
+from __future__ import annotations
+
+from services.core import clock
+from services.core.db import bump_board_version, session_scope
+from services.core.models import SystemStatus
+
+
+def set_status(key: str, state: str, detail: str = "") -> None:
+    with session_scope() as session:
+        row = session.get(SystemStatus, key)
+        changed = row is None or row.state != state
+        if row is None:
+            row = SystemStatus(key=key, state=state, detail=detail[:500], updated_at=clock.now())
+        row.state, row.detail, row.updated_at = state, detail[:500], clock.now()
+        session.add(row)
+        if changed:
+            bump_board_version(session)
+
+
+def engine_problem() -> str:
+    """What admins should know about shared dependencies right now ('' when all is well)."""
+    with session_scope() as session:
+        row = session.get(SystemStatus, "docker")
+    return row.detail if row is not None and row.state != "ok" else ""

@@ -1,0 +1,1 @@
+"""Rooms: the provider interface (base) and its implementations (demo, Docker/Neko)."""

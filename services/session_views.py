@@ -1,0 +1,172 @@
+"""Reading sessions: one session as its owner or an admin sees it, someone's running ones, history."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import select
+
+from services.core import clock, crypto
+from services.core.access import validate_slot_id
+from services.core.db import session_scope
+from services.core.errors import Forbidden, NotFound
+from services.core.models import Dump, Slot, SlotSession, User
+from services.core.settings import get_settings
+from services.rooms import base as rooms
+
+log = logging.getLogger(__name__)
+
+
+END_REASONS = {
+    "manual": "Завершено",
+    "admin_force": "Освобождён администратором",
+    "kicked": "Отключён",
+    "timeout": "Время истекло",
+    "room_error": "Ошибка комнаты",
+    "booking": "Началась чужая бронь",
+    "deactivated": "Учётная запись отключена",
+}
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    slot_id: str
+    service_name: str
+    user_id: int
+    user_name: str
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    access_url: str = ""
+    is_demo_room: bool = False
+    deadline_at: datetime | None = None
+    extended: bool = False
+
+    @property
+    def duration_minutes(self) -> int:
+        end = self.ended_at or clock.now()
+        return max(0, int((end - self.started_at).total_seconds() // 60))
+
+    @property
+    def duration_label(self) -> str:
+        minutes = self.duration_minutes
+        if minutes < 1:
+            return "меньше минуты"
+        hours, mins = divmod(minutes, 60)
+        return f"{hours} ч {mins} мин" if hours else f"{mins} мин"
+
+    @property
+    def end_reason_label(self) -> str:
+        return END_REASONS.get(self.end_reason or "", self.end_reason or "")
+
+
+def session_info(work: SlotSession, slot: Slot, user: User, with_url: bool = False) -> SessionInfo:
+    assert work.id is not None and user.id is not None
+    url = crypto.decrypt(work.access_url_enc) if with_url and work.access_url_enc else ""
+    return SessionInfo(
+        id=work.id,
+        slot_id=slot.id,
+        service_name=slot.service_name,
+        user_id=user.id,
+        user_name=user.name,
+        started_at=work.started_at,
+        ended_at=work.ended_at,
+        end_reason=work.end_reason,
+        access_url=url,
+        is_demo_room=rooms.current().is_demo,
+        deadline_at=work.deadline_at,
+        extended=work.extended,
+    )
+
+
+def get_session(session_id: int) -> SessionInfo:
+    with session_scope() as session:
+        row = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.id == session_id)
+        ).first()
+        if row is None:
+            raise NotFound("Сессия не найдена")
+        return session_info(*row)
+
+
+def session_for_viewer(session_id: int, viewer_id: int, viewer_is_admin: bool) -> SessionInfo:
+    info = get_session(session_id)
+    if info.user_id != viewer_id and not viewer_is_admin:
+        raise Forbidden("Нет доступа к этой сессии")
+    return info
+
+
+def my_session_on_slot(user_id: int, slot_id: str) -> SessionInfo:
+    """The caller's running session on a slot, with the room URL to embed."""
+    slot_id = validate_slot_id(slot_id)
+    with session_scope() as session:
+        row = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.slot_id == slot_id, SlotSession.ended_at.is_(None))
+        ).first()
+        if row is None:
+            raise NotFound("Сессия в этом слоте не запущена")
+        if row[2].id != user_id:
+            raise Forbidden(f"Слот занят пользователем {row[2].name}")
+        return session_info(*row, with_url=True)
+
+
+def active_sessions_of(user_id: int) -> list[SessionInfo]:
+    with session_scope() as session:
+        rows = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.user_id == user_id, SlotSession.ended_at.is_(None))
+            .order_by(SlotSession.started_at)
+        ).all()
+        return [session_info(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    session_id: int
+    service_name: str
+    when: str
+    duration: str
+    reason: str
+    dump_url: str
+
+
+def history_of(user_id: int, limit: int = 20) -> list[HistoryItem]:
+    """The person's finished sessions, newest first, with their dump links while kept."""
+
+    tz = get_settings().tz
+    with session_scope() as session:
+        rows = session.exec(
+            select(SlotSession, Slot, User, Dump)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .join(Dump, Dump.session_id == SlotSession.id, isouter=True)
+            .where(SlotSession.user_id == user_id, SlotSession.ended_at.is_not(None))
+            .order_by(SlotSession.started_at.desc())
+            .limit(limit)
+        ).all()
+    items = []
+    for work, slot, user, dump in rows:
+        info = session_info(work, slot, user)
+        url = f"/dumps/{dump.path.rsplit('/', 1)[-1]}" if dump and dump.status == "ready" and dump.path else ""
+        items.append(
+            HistoryItem(
+                info.id,
+                info.service_name,
+                f"{info.started_at.astimezone(tz):%d.%m %H:%M}",
+                info.duration_label,
+                info.end_reason_label,
+                url,
+            )
+        )
+    return items

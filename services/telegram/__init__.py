@@ -1,0 +1,1 @@
+"""Telegram: linking chats, bot commands, delivery of the outbox."""

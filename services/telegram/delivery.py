@@ -1,0 +1,172 @@
+"""Delivery of the outbox to Telegram: claim due rows, send, retry with back-off, record what failed.
+
+A single worker (database lease) sends; a claim is a conditional update, so a
+second or restarted worker never sends the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import telegram
+from sqlalchemy import update
+from sqlmodel import select
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from services.core import clock
+from services.core.db import session_scope
+from services.core.models import Notification, User
+from services.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 12
+
+
+def make_bot() -> telegram.Bot:
+    cfg = get_settings().telegram
+    return telegram.Bot(cfg.token, base_url=cfg.api_url, base_file_url=cfg.file_url)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _claim_due(limit: int) -> list[tuple[Notification, int | None]]:
+    now = clock.now()
+    with session_scope() as session:
+        due = session.exec(
+            select(Notification, User.telegram_chat_id)
+            .join(User, User.id == Notification.user_id, isouter=True)
+            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.id)
+            .limit(limit)
+        ).all()
+        claimed = []
+        for note, chat in due:
+            # Claim: a second worker (or a restarted one) cannot send the same row.
+            result = session.exec(
+                update(Notification)
+                .where(Notification.id == note.id, Notification.status == "pending")
+                .values(status="sending", attempts=Notification.attempts + 1, next_attempt_at=now)
+            )
+            if result.rowcount == 1:
+                # The ORM already applied the UPDATE to `note` (attempts, status) in memory.
+                claimed.append((note, note.chat_id or chat))
+        return claimed
+
+
+def _finish(note_id: int, **values) -> None:
+    with session_scope() as session:
+        session.exec(update(Notification).where(Notification.id == note_id).values(**values))
+
+
+async def _send(bot: telegram.Bot, note: Notification, chat_id: int) -> None:
+    cfg = get_settings().telegram
+    if note.document_path:
+        path = Path(note.document_path)
+        if path.exists() and path.stat().st_size <= cfg.max_document_bytes:
+            await bot.send_message(chat_id, note.text)
+            with open(path, "rb") as fh:
+                await bot.send_document(
+                    chat_id, document=fh, filename=note.document_name or path.name, caption="📦 Артефакты сессии"
+                )
+            return
+        link = f"{get_settings().public_url}/dumps/{path.name}"
+        await bot.send_message(chat_id, note.text + f"\n\n📦 Архив больше 50 МБ — скачайте на портале: {link}")
+        return
+    await bot.send_message(chat_id, note.text)
+
+
+async def deliver_due(bot: telegram.Bot, limit: int = 20) -> DeliveryReport:
+    report = DeliveryReport()
+    for note, chat_id in await asyncio.to_thread(_claim_due, limit):
+        assert note.id is not None
+        if chat_id is None:
+            await asyncio.to_thread(_finish, note.id, status="skipped", last_error="Telegram не привязан")
+            report.skipped += 1
+            continue
+        try:
+            await _send(bot, note, chat_id)
+        except (Forbidden, BadRequest) as exc:
+            # Permanent: the person blocked the bot or the chat is gone. Recorded, shown on the profile.
+            await asyncio.to_thread(_finish, note.id, status="failed", last_error=str(exc)[:500])
+            if note.user_id is not None:
+                await asyncio.to_thread(_record_user_error, note.user_id, str(exc))
+            report.failed += 1
+        except (RetryAfter, TimedOut, NetworkError, TelegramError, OSError) as exc:
+            wait = timedelta(seconds=exc.retry_after) if isinstance(exc, RetryAfter) else _backoff(note.attempts)
+            final = note.attempts >= MAX_ATTEMPTS
+            await asyncio.to_thread(
+                _finish,
+                note.id,
+                status="failed" if final else "pending",
+                last_error=str(exc)[:500],
+                next_attempt_at=clock.now() + (wait if isinstance(wait, timedelta) else timedelta(seconds=wait)),
+            )
+            report.failed += final
+            report.retried += not final
+        else:
+            await asyncio.to_thread(_finish, note.id, status="sent", sent_at=clock.now(), last_error="")
+            report.sent += 1
+    return report
+
+
+def _record_user_error(user_id: int, error: str) -> None:
+    with session_scope() as session:
+        session.exec(update(User).where(User.id == user_id).values(telegram_error=error[:300]))
+
+
+def release_stuck_claims(older_than: timedelta = timedelta(minutes=5)) -> None:
+    """Rows claimed by a worker that died mid-send go back to the queue."""
+    with session_scope() as session:
+        session.exec(
+            update(Notification)
+            .where(Notification.status == "sending", Notification.next_attempt_at <= clock.now() - older_than)
+            .values(status="pending")
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Where a message to one person stands: a code for code, a label for people."""
+
+    code: str  # unlinked | waiting | sent | failed
+    label: str
+
+    @property
+    def settled(self) -> bool:
+        return self.code != "waiting"
+
+
+DELIVERY_LABELS = {
+    "unlinked": "Telegram не привязан",
+    "waiting": "Ожидает отправки",
+    "sent": "Отправлено в Telegram",
+    "failed": "Ошибка отправки",
+}
+
+
+def delivery_status(user_id: int, dedupe_key: str) -> DeliveryStatus:
+    """What the session end page says about a message to this person."""
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        note = session.exec(select(Notification).where(Notification.dedupe_key == dedupe_key)).first()
+    if user is None or user.telegram_chat_id is None or (note is not None and note.status == "skipped"):
+        code = "unlinked"
+    elif note is None or note.status in {"pending", "sending"}:
+        code = "waiting"
+    else:
+        code = "sent" if note.status == "sent" else "failed"
+    return DeliveryStatus(code, DELIVERY_LABELS[code])
