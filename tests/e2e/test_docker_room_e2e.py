@@ -73,7 +73,7 @@ def test_take_embeds_the_neko_room_and_release_removes_the_member(docker_app, ne
     room_url = page.locator("[data-testid=room-frame]").get_attribute("src")
     shot(page, "session-docker")
 
-    provider = rooms.rooms.current()
+    provider = rooms.current()
     assert [p for p in provider.presence("nb-drive") if p.is_connected]
 
     page.get_by_role("button", name="Освободить").click()
