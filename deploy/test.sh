@@ -23,5 +23,7 @@ fi
 log "ruff"
 ruff check .
 ruff format --check .
+log "import contracts"
+lint-imports --no-cache
 log "pytest"
 exec python -m pytest tests "$@"
