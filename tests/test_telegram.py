@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from services import bookings, runtime, scheduler, session_views, sessions
+from services import analytics, bookings, runtime, scheduler, session_views, sessions
 from services.core import clock, outbox
 from services.core.db import session_scope
-from services.core.models import Notification, User
+from services.core.models import AuditEvent, Notification, User
 from services.telegram import delivery, linking, worker
 from tests.fake_telegram import FakeTelegram
 
@@ -236,3 +236,48 @@ def test_the_dump_zip_matches_the_session(tg, make_user, demo_slots):
     assert {"index.html", "pages.csv", "meta.json"} <= names
     assert "ChatGPT Pro — o3-pro" in index and "https://chatgpt.com/" in index
     assert f'"session_id": {work.id}' in meta and "скриншот (демо-комната)" in meta
+
+
+def test_a_poison_update_is_recorded_and_skipped_and_the_next_messages_arrive(tg, make_user, monkeypatch):
+    anna, boss = make_user("anna"), make_user("boss", admin=True)
+    _link(tg, anna.id, 1001)
+    _link(tg, boss.id, 9009)
+    # An update the client library cannot even parse, then a command whose handler raises.
+    with tg.lock:
+        tg.updates.append({"update_id": tg.next_update_id, "message": {"text": "/help", "chat": "not-a-chat"}})
+        tg.next_update_id += 1
+
+    def broken() -> str:
+        raise RuntimeError("report store is down")
+
+    monkeypatch.setattr(analytics, "weekly_text", broken)
+    tg.push_message(9009, "/stats")
+    tg.push_message(1001, "/help")
+    outbox.enqueue(anna.id, "test", "после сбоя", "after-poison")
+    _pump(rounds=3)
+    after = [m.text for m in tg.messages_to(1001)[1:]]
+    assert "после сбоя" in after and any(t.startswith("📖 Команды VDI Такси") for t in after)
+    boss_texts = [m.text for m in tg.messages_to(9009)]
+    assert boss_texts.count("⚠️ Не получилось выполнить команду. Администраторы уже знают, попробуйте позже.") == 1
+    # Each failing update is reported to the admins once, however many cycles pass.
+    alerts_sent = [t for t in boss_texts if t.startswith("🚨 Алерт\nБот не смог обработать сообщение")]
+    assert len(alerts_sent) == 2 and "report store is down" in alerts_sent[1]
+    with session_scope() as session:
+        failed = session.exec(select(AuditEvent).where(AuditEvent.kind == "telegram_update_failed")).all()
+    assert len(failed) == 2
+
+
+def test_bot_kick_and_restart_leave_the_same_audit_entries_as_the_web_panel(tg, make_user, demo_slots):
+    anna, boss = make_user("anna"), make_user("boss", admin=True)
+    _link(tg, boss.id, 9009)
+    sessions.take_slot(anna.id, "nbp")
+    tg.push_message(9009, "/kick anna")
+    tg.push_message(9009, "/restart nbp")
+    _pump()
+    kick, restart = (m.text for m in tg.messages_to(9009)[1:3])
+    assert kick == "✅ Пользователь anna отключён от: nbp."
+    # Demo rooms have no container: a clear refusal in Russian, not an error.
+    assert restart == "✅ Демо-комната: у неё нет контейнера, действие не нужно"
+    with session_scope() as session:
+        kicked = session.exec(select(AuditEvent).where(AuditEvent.kind == "user_kicked")).one()
+    assert (kicked.actor_id, kicked.subject, kicked.detail, kicked.client_ip) == (boss.id, "anna", "nbp", "telegram")

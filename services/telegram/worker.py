@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from datetime import timedelta
 
 import telegram
+from telegram.warnings import PTBUserWarning
 
 from services import alerts
 from services.core import audit, clock, leases, outbox
@@ -41,47 +43,61 @@ def _save_offset(offset: int) -> None:
         session.add(row)
 
 
-def _handle(update: telegram.Update) -> None:
+def _handle(bot: telegram.Bot, raw: dict) -> None:
+    update = telegram.Update.de_json(raw, bot)
     msg = update.message
     if msg is not None and msg.text and msg.chat.type == "private":
         commands.reply_to(msg.chat.id, msg.text, update.update_id)
 
 
-def _record_failure(update: telegram.Update, exc: Exception) -> None:
-    """A message the bot could not handle: kept in the journal, the admins told once, the sender answered."""
-    log.exception("telegram update %s failed", update.update_id)
+def _record_failure(raw: dict, exc: Exception) -> None:
+    """An update the bot could not handle: kept in the journal, the admins told once, the sender answered."""
+    update_id = raw.get("update_id")
+    log.error("telegram update %s failed: %r", update_id, exc)
     what = f"{exc.__class__.__name__}: {exc}"[:300]
     with session_scope() as session:
-        audit.record(session, "telegram_update_failed", subject=str(update.update_id), detail=what)
+        audit.record(session, "telegram_update_failed", subject=str(update_id), detail=what)
     alerts.alert_admins(
         "telegram_update_failed",
-        f"🚨 Алерт\nБот не смог обработать сообщение №{update.update_id}: {what}. Остальные обрабатываются.",
-        f"telegram_update_failed:{update.update_id}",
+        f"🚨 Алерт\nБот не смог обработать сообщение №{update_id}: {what}. Остальные обрабатываются.",
+        f"telegram_update_failed:{update_id}",
     )
-    msg = update.message
-    if msg is not None and msg.chat is not None:
+    message = raw.get("message")
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if isinstance(chat, dict) and isinstance(chat.get("id"), int) and chat.get("type") == "private":
         outbox.enqueue_chat(
-            msg.chat.id,
+            chat["id"],
             "reply",
             "⚠️ Не получилось выполнить команду. Администраторы уже знают, попробуйте позже.",
-            f"reply:{update.update_id}",
+            f"reply:{update_id}",
         )
 
 
 async def poll_once(bot: telegram.Bot) -> int:
-    """Read new messages, answer each on its own (into the outbox), remember how far we read.
+    """Read new updates, answer each on its own (into the outbox), remember how far we read.
 
-    The offset moves past every update, handled or not: a message that makes the bot fail
-    is recorded and skipped instead of being read (and failing) again on every cycle."""
+    Updates are fetched raw and parsed one by one, and the offset moves past every update,
+    handled or not: one that the bot cannot parse or answer is recorded and skipped instead
+    of failing the whole batch again on every cycle."""
     offset = await asyncio.to_thread(_offset)
-    updates = await bot.get_updates(offset=offset or None, timeout=0, allowed_updates=["message"])
-    for upd in updates:
+    params: dict = {"timeout": 0, "allowed_updates": ["message"]}
+    if offset:
+        params["offset"] = offset
+    with warnings.catch_warnings():
+        # get_updates() would parse the whole batch at once, and one malformed update would fail it all.
+        warnings.filterwarnings("ignore", message=".*getUpdates.*", category=PTBUserWarning)
+        raw_updates = await bot.do_api_request("getUpdates", api_kwargs=params)
+    for raw in raw_updates or []:
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if not isinstance(update_id, int):
+            log.error("telegram sent an update without an id: %r", raw)
+            continue
         try:
-            await asyncio.to_thread(_handle, upd)
+            await asyncio.to_thread(_handle, bot, raw)
         except Exception as exc:
-            await asyncio.to_thread(_record_failure, upd, exc)
-        await asyncio.to_thread(_save_offset, upd.update_id + 1)
-    return len(updates)
+            await asyncio.to_thread(_record_failure, raw, exc)
+        await asyncio.to_thread(_save_offset, update_id + 1)
+    return len(raw_updates or [])
 
 
 async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -> None:
