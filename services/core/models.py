@@ -1,4 +1,4 @@
-"""Database tables (SQLModel). The schema itself is created by Alembic migrations.
+"""Database tables (SQLModel), and nothing else: its one job. The schema itself is created by Alembic migrations.
 
 Invariants that must survive concurrent requests live here as constraints:
 one active session per slot, and a per-user "seat" number that caps how many
