@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import expect
@@ -51,6 +52,8 @@ def test_admin_without_2fa_is_led_to_enrolment_and_cannot_skip_it(live_app, new_
     expect(page.get_by_role("button", name="Пропустить пока")).to_have_count(0)
     page.goto(f"{live_app.url}/")  # the guard sends an admin without 2FA back
     page.wait_for_url(f"{live_app.url}/2fa")
+    # The secret is filled in by the page's on_load: wait for it rather than read a blank.
+    expect(page.locator("[data-testid=totp-secret]")).to_have_text(re.compile(r"[A-Z2-7]{26,}"))
     secret = page.locator("[data-testid=totp-secret]").inner_text().strip()
     shot(page, "enrol-2fa")
     page.get_by_placeholder("123456").fill(pyotp.TOTP(secret).now())
