@@ -23,7 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from services.core import clock, outbox
+from services.core import clock, files, outbox
 from services.core.db import bump_board_version, session_scope
 from services.core.models import Dump, SlotSession
 from services.core.settings import get_settings
@@ -48,9 +48,8 @@ class DumpView:
 
 
 def dumps_dir() -> Path:
-    path = get_settings().data_dir / "dumps"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    data_dir = files.private_dir(get_settings().data_dir)
+    return files.private_dir(data_dir / "dumps")
 
 
 def _claim(session_id: int) -> bool:
@@ -109,7 +108,8 @@ font-size:14px;vertical-align:top}}pre{{background:#f3f4f6;padding:1em;white-spa
 def _pack(info, found: Artifacts, target: Path) -> list[str]:
     tz = get_settings().tz
     names: list[str] = []
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # 0600 from creation: a dump holds the owner's pages, files and clipboard.
+    with files.create_private(target) as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, path in found.files:
             try:
                 zf.write(path, f"files/{name}")

@@ -17,6 +17,7 @@ from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from services.core import files
 from services.core.models import BoardVersion
 from services.core.settings import get_settings
 
@@ -39,7 +40,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Created owner-only before SQLite opens it; its -wal and -shm files copy the mode.
+            files.private_dir(Path(path).parent)
+            files.private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
