@@ -27,7 +27,7 @@ from vdi_taxi.pages.onboarding import onboarding_page
 from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.session import session_end_page, session_page
 
-get_settings()  # refuse to start on a bad configuration (e.g. default secret in production)
+get_settings()  # refuse to start on a bad configuration (e.g. a short secret in production)
 runtime.configure()
 
 app = rx.App(

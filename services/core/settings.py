@@ -1,162 +1,258 @@
 """All configuration in one place, read from ``VDI_*`` environment variables.
 
-Defaults are safe for a laptop (SQLite under ./data, demo rooms, demo data);
-production mode refuses the default secret instead of silently running with it.
+This module has one job, so it is long: every variable the app reads is declared here, next
+to its default and its limits, and README's configuration tables mirror it. Each field names
+its variable (``var("BOOKING_OPEN", ...)`` reads ``VDI_BOOKING_OPEN``); parsing and type
+checks come from pydantic-settings, and every failure becomes a ``SettingsError`` that names
+the variable, so an operator sees which line of the environment to fix.
+
+Defaults are safe for a laptop (SQLite under ./data, demo rooms, demo data). There is no
+built-in secret: without ``VDI_SECRET_KEY`` the first start writes a random key into
+``$VDI_DATA_DIR/secret_key`` (0600) and every later start reuses it. Production refuses
+a short explicit key and a low bcrypt cost instead of silently running with them.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_SECRET = "dev-only-secret-change-me"
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from services.core import files
+
 ROOT_DIR = Path(__file__).resolve().parents[2]
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(ValueError):
     """The environment describes a configuration the app must not start with."""
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"VDI_{name}", default).strip()
+def var(name: str, default: Any = None, *, default_factory: Any = None, **limits: Any) -> Any:
+    """A field read from ``VDI_<name>``; ``limits`` are pydantic constraints such as ``ge=1``."""
+    if default_factory is not None:
+        return Field(default_factory=default_factory, validation_alias=f"VDI_{name}", **limits)
+    return Field(default, validation_alias=f"VDI_{name}", **limits)
 
 
-def _env_int(name: str, default: int, minimum: int = 0) -> int:
-    raw = _env(name, str(default))
+# --- value formats an operator writes by hand ---------------------------------------------
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _time_of_day(value: Any) -> int:
+    """``09:00`` -> minutes after midnight; ``24:00`` is allowed as the end of the day."""
+    if isinstance(value, int):
+        return value
     try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"VDI_{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise SettingsError(f"VDI_{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = _env(name, "1" if default else "0").lower()
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"VDI_{name} must be a boolean, got {raw!r}")
-
-
-@dataclass(frozen=True)
-class RoomSettings:
-    """Where and how slot rooms (Neko containers) run; used by the Docker provider."""
-
-    docker_host: str
-    image: str
-    instance: str
-    data_dir: Path
-    http_port_base: int
-    udp_port_base: int
-    udp_ports_per_room: int
-    udp_bind: str
-    public_ip: str
-    url_template: str
-    api_mode: str
-    network: str
-    memory: str
-    screen: str
-    policy_file: Path
-    reconcile_seconds: int
-    ready_timeout_seconds: int
-
-
-@dataclass(frozen=True)
-class BookingSettings:
-    """Booking, queue and session-time rules (times of day in the configured timezone)."""
-
-    open_minute: int
-    close_minute: int
-    durations: tuple[int, ...]
-    max_minutes: int
-    max_future: int
-    days_ahead: int
-    checkin_minutes: int
-    offer_minutes: int
-    session_max_minutes: int
-    warn_minutes: int
-    tick_seconds: int
-    # ISO weekdays (1 = Monday) counted as working days by the utilisation report.
-    work_days: frozenset[int]
-
-
-def _env_weekdays(name: str, default: str) -> frozenset[int]:
-    raw = _env(name, default)
-    days: set[int] = set()
-    try:
-        for part in raw.split(","):
-            lo, _, hi = part.strip().partition("-")
-            days.update(range(int(lo), int(hi or lo) + 1))
-    except ValueError as exc:
-        raise SettingsError(f"VDI_{name} must look like 1-5 or 1,2,3, got {raw!r}") from exc
-    if not days or not days <= set(range(1, 8)):
-        raise SettingsError(f"VDI_{name}: weekdays are 1 (Monday) to 7 (Sunday), got {raw!r}")
-    return frozenset(days)
-
-
-def _env_hhmm(name: str, default: str) -> int:
-    raw = _env(name, default)
-    try:
-        hours, minutes = (int(x) for x in raw.split(":"))
-    except ValueError as exc:
-        raise SettingsError(f"VDI_{name} must look like 09:00, got {raw!r}") from exc
+        hours, minutes = (int(x) for x in str(value).split(":"))
+    except ValueError:
+        raise ValueError("must look like 09:00") from None
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
-        raise SettingsError(f"VDI_{name} is not a time of day: {raw!r}")
+        raise ValueError("is not a time of day")
     return hours * 60 + minutes
 
 
-def _env_minutes_list(name: str, default: str) -> tuple[int, ...]:
-    raw = _env(name, default)
-    try:
-        values = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}))
-    except ValueError as exc:
-        raise SettingsError(f"VDI_{name} must be a comma-separated list of minutes, got {raw!r}") from exc
+def _minutes_list(value: Any) -> tuple[int, ...]:
+    """``30,60,120`` -> (30, 60, 120): sorted, duplicates dropped, each a positive multiple of 30."""
+    if isinstance(value, str):
+        try:
+            value = {int(x) for x in value.split(",") if x.strip()}
+        except ValueError:
+            raise ValueError("must be a comma-separated list of minutes") from None
+    values = tuple(sorted(value))
     if not values or any(v <= 0 or v % 30 for v in values):
-        raise SettingsError(f"VDI_{name}: durations must be positive multiples of 30 minutes")
+        raise ValueError("durations must be positive multiples of 30 minutes")
     return values
 
 
-@dataclass(frozen=True)
-class TelegramSettings:
-    token: str
-    api_url: str
-    file_url: str
-    link_code_minutes: int
-    max_document_bytes: int
-    dump_keep_days: int
+def _weekdays(value: Any) -> frozenset[int]:
+    """``1-5`` or ``1,3,5`` (or both, ``1-3,6``) -> ISO weekdays, 1 = Monday."""
+    if not isinstance(value, str):
+        return frozenset(value)
+    days: set[int] = set()
+    try:
+        for part in value.split(","):
+            lo, _, hi = part.strip().partition("-")
+            days.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise ValueError("must look like 1-5 or 1,2,3") from None
+    if not days or not days <= set(range(1, 8)):
+        raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+    return frozenset(days)
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown time zone") from None
+    return value
+
+
+def _resolved(path: Path) -> Path:
+    return path.resolve()
+
+
+Lower = BeforeValidator(_lower)
+TimeOfDay = Annotated[int, BeforeValidator(_time_of_day)]
+# NoDecode: the value is plain text such as 30,60,120, not the JSON pydantic-settings expects for lists.
+MinutesList = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_minutes_list)]
+Weekdays = Annotated[frozenset[int], NoDecode, BeforeValidator(_weekdays)]
+ResolvedPath = Annotated[Path, AfterValidator(_resolved)]
+
+
+def _data_dir_from_env() -> Path:
+    """VDI_DATA_DIR as ``Settings.data_dir`` reads it; the room group needs it for its own default."""
+    return Path(os.environ.get("VDI_DATA_DIR", "").strip() or ROOT_DIR / "data").resolve()
+
+
+class _Env(BaseSettings):
+    """Common reading rules: values are stripped, an empty variable counts as unset."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        env_prefix="VDI_",
+        env_ignore_empty=True,
+        validate_default=True,
+        # No .env file and no secrets directory: the process environment is the only source.
+        env_file=None,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return data
+
+
+# --- groups --------------------------------------------------------------------------------
+
+
+class RoomSettings(_Env):
+    """Where and how slot rooms (Neko containers) run; used by the Docker provider."""
+
+    docker_host: str = Field(
+        "unix:///var/run/docker.sock", validation_alias=AliasChoices("VDI_DOCKER_HOST", "DOCKER_HOST")
+    )
+    image: str = var("NEKO_IMAGE", "ghcr.io/m1k1o/neko/chromium:3.1.5")
+    instance: str = var("ROOM_INSTANCE", "main")
+    data_dir: ResolvedPath = var("ROOM_DATA_DIR", default_factory=lambda: _data_dir_from_env() / "rooms")
+    http_port_base: int = var("ROOM_HTTP_PORT_BASE", 18100, ge=1024)
+    udp_port_base: int = var("ROOM_UDP_PORT_BASE", 59000, ge=1024)
+    udp_ports_per_room: int = var("ROOM_UDP_PORTS_PER_ROOM", 5, ge=1)
+    # WebRTC media: 0.0.0.0 on a real host so browsers can reach it; loopback by default.
+    udp_bind: str = var("ROOM_UDP_BIND", "127.0.0.1")
+    public_ip: str = var("ROOM_PUBLIC_IP", "")
+    url_template: str = var("ROOM_URL_TEMPLATE", "http://localhost:{http_port}/")
+    api_mode: Annotated[Literal["published", "network"], Lower] = var("ROOM_API_MODE", "published")
+    network: str = var("ROOM_NETWORK", "")
+    memory: str = var("ROOM_MEMORY", "3g")
+    screen: str = var("ROOM_SCREEN", "1920x1080@30")
+    policy_file: Path = var("ROOM_POLICY_FILE", ROOT_DIR / "deploy" / "neko" / "policies.json")
+    reconcile_seconds: int = var("RECONCILE_SECONDS", 30, ge=2)
+    ready_timeout_seconds: int = var("ROOM_READY_TIMEOUT", 60, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoomSettings:
+        if self.api_mode == "network" and not self.network:
+            raise ValueError("VDI_ROOM_API_MODE=network needs VDI_ROOM_NETWORK")
+        if "{http_port}" not in self.url_template and "{slot}" not in self.url_template:
+            raise ValueError("VDI_ROOM_URL_TEMPLATE must contain {http_port} or {slot}")
+        return self
+
+
+class BookingSettings(_Env):
+    """Booking, queue and session-time rules (times of day in the configured timezone)."""
+
+    open_minute: TimeOfDay = var("BOOKING_OPEN", "09:00")
+    close_minute: TimeOfDay = var("BOOKING_CLOSE", "21:00")
+    durations: MinutesList = var("BOOKING_DURATIONS", "30,60,120")
+    max_minutes: int = var("BOOKING_MAX_MINUTES", 120, ge=30)
+    max_future: int = var("MAX_FUTURE_BOOKINGS", 3, ge=1)
+    days_ahead: int = var("BOOKING_DAYS_AHEAD", 14, ge=1)
+    checkin_minutes: int = var("CHECKIN_MINUTES", 15, ge=1)
+    offer_minutes: int = var("QUEUE_OFFER_MINUTES", 5, ge=1)
+    session_max_minutes: int = var("SESSION_MAX_MINUTES", 180, ge=5)
+    warn_minutes: int = var("SESSION_WARN_MINUTES", 5, ge=1)
+    tick_seconds: int = var("SCHEDULER_TICK_SECONDS", 5, ge=1)
+    # ISO weekdays (1 = Monday) counted as working days by the utilisation report.
+    work_days: Weekdays = var("WORK_DAYS", "1-5")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BookingSettings:
+        if self.open_minute % 30 or self.close_minute % 30 or self.open_minute >= self.close_minute:
+            raise ValueError("VDI_BOOKING_OPEN must be before VDI_BOOKING_CLOSE, both on a 30-minute grid")
+        if self.max_minutes < min(self.durations):
+            raise ValueError("VDI_BOOKING_MAX_MINUTES is shorter than every allowed duration")
+        return self
+
+
+class TelegramSettings(_Env):
+    token: str = var("TELEGRAM_TOKEN", "")
+    api_url: str = var("TELEGRAM_API_URL", "https://api.telegram.org/bot")
+    file_url: str = var("TELEGRAM_FILE_URL", "https://api.telegram.org/file/bot")
+    link_code_minutes: int = var("TELEGRAM_LINK_MINUTES", 15, ge=1)
+    # The Bot API refuses documents over 50 MB; bigger dumps go as a download link.
+    max_document_mb: int = var("TELEGRAM_MAX_DOCUMENT_MB", 50, ge=1)
+    dump_keep_days: int = var("DUMP_KEEP_DAYS", 14, ge=1)
 
     @property
     def configured(self) -> bool:
         return bool(self.token)
 
+    @property
+    def max_document_bytes(self) -> int:
+        return self.max_document_mb * 1024 * 1024
 
-@dataclass(frozen=True)
-class Settings:
-    env: str
-    data_dir: Path
-    database_url: str
-    secret_key: str
-    timezone_name: str
-    token_ttl_minutes: int
-    max_direct_slots: int
-    max_template_slots: int
-    login_lock_threshold: int
-    login_lock_base_seconds: int
-    login_lock_max_seconds: int
-    room_provider: str
-    demo_data: bool
-    board_poll_seconds: float
-    bcrypt_rounds: int
+
+# --- the whole configuration -----------------------------------------------------------------
+
+
+def _default_public_url() -> str:
+    return "http://localhost:" + (os.environ.get("VDI_PORT", "").strip() or "3000")
+
+
+def _default_database_url(data: dict[str, Any]) -> str:
+    data_dir = data.get("data_dir", _data_dir_from_env())
+    return f"sqlite:///{data_dir / 'vdi_taxi.db'}"
+
+
+class Settings(_Env):
+    env: Annotated[Literal["development", "production", "test"], Lower] = var("ENV", "development")
+    data_dir: ResolvedPath = var("DATA_DIR", ROOT_DIR / "data")
+    database_url: str = var("DATABASE_URL", default_factory=_default_database_url)
+    # Empty until load_settings() fills it from VDI_SECRET_KEY or from the key file in data_dir.
+    secret_key: str = var("SECRET_KEY", "")
+    timezone_name: Annotated[str, AfterValidator(_timezone)] = var("TIMEZONE", "Europe/Moscow")
+    token_ttl_minutes: int = var("TOKEN_TTL_MINUTES", 12 * 60, ge=5)
+    max_direct_slots: int = var("MAX_DIRECT_SLOTS", 1, ge=1)
+    max_template_slots: int = var("MAX_TEMPLATE_SLOTS", 4, ge=1)
+    login_lock_threshold: int = var("LOGIN_LOCK_THRESHOLD", 5, ge=1)
+    login_lock_base_seconds: int = var("LOGIN_LOCK_BASE_SECONDS", 30, ge=1)
+    login_lock_max_seconds: int = var("LOGIN_LOCK_MAX_SECONDS", 3600, ge=1)
+    room_provider: Annotated[Literal["demo", "docker"], Lower] = var("ROOM_PROVIDER", "demo")
+    demo_data: bool = var("DEMO_DATA", default_factory=lambda data: data.get("env") != "production")
+    board_poll_ms: int = var("BOARD_POLL_MS", 500, ge=50)
+    bcrypt_rounds: int = var("BCRYPT_ROUNDS", 12, ge=4)
+    public_url: Annotated[str, AfterValidator(lambda url: url.rstrip("/"))] = var(
+        "PUBLIC_URL", default_factory=_default_public_url
+    )
+    # The groups read their own variables; load_settings() builds them and passes them in.
     rooms: RoomSettings
     booking: BookingSettings
     telegram: TelegramSettings
-    public_url: str
 
     @property
     def production(self) -> bool:
@@ -166,103 +262,91 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone_name)
 
-    def validate(self) -> None:
-        if self.env not in {"development", "production", "test"}:
-            raise SettingsError("VDI_ENV must be development, production or test")
-        try:
-            ZoneInfo(self.timezone_name)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(f"Unknown VDI_TIMEZONE {self.timezone_name!r}") from exc
-        if self.production and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
-            raise SettingsError(
-                "VDI_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    @property
+    def board_poll_seconds(self) -> float:
+        return self.board_poll_ms / 1000
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.production and self.secret_key and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"VDI_SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} characters "
+                "in production (python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or left unset so the app keeps a generated key in VDI_DATA_DIR"
             )
         if self.production and self.bcrypt_rounds < 12:
-            raise SettingsError("VDI_BCRYPT_ROUNDS below 12 is only allowed outside production")
-        if self.room_provider not in {"demo", "docker"}:
-            raise SettingsError("VDI_ROOM_PROVIDER must be demo or docker")
-        if self.rooms.api_mode not in {"published", "network"}:
-            raise SettingsError("VDI_ROOM_API_MODE must be published or network")
-        if self.rooms.api_mode == "network" and not self.rooms.network:
-            raise SettingsError("VDI_ROOM_API_MODE=network needs VDI_ROOM_NETWORK")
-        if "{http_port}" not in self.rooms.url_template and "{slot}" not in self.rooms.url_template:
-            raise SettingsError("VDI_ROOM_URL_TEMPLATE must contain {http_port} or {slot}")
-        b = self.booking
-        if b.open_minute % 30 or b.close_minute % 30 or b.open_minute >= b.close_minute:
-            raise SettingsError("VDI_BOOKING_OPEN must be before VDI_BOOKING_CLOSE, both on a 30-minute grid")
-        if b.max_minutes < min(b.durations):
-            raise SettingsError("VDI_BOOKING_MAX_MINUTES is shorter than every allowed duration")
+            raise ValueError("VDI_BCRYPT_ROUNDS below 12 is only allowed outside production")
         if self.max_direct_slots > self.max_template_slots:
-            raise SettingsError("VDI_MAX_DIRECT_SLOTS cannot exceed VDI_MAX_TEMPLATE_SLOTS")
+            raise ValueError("VDI_MAX_DIRECT_SLOTS cannot exceed VDI_MAX_TEMPLATE_SLOTS")
+        return self
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    """pydantic's errors as lines an operator can act on, each naming its variable."""
+    lines = []
+    for error in exc.errors():
+        if error["type"] == "default_factory_not_called":
+            continue  # a derived default skipped because the field it derives from is reported
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            # loc starts with the field's alias, which is the variable's name.
+            lines.append(f"{error['loc'][0]}: {message}, got {error['input']!r}")
+        else:
+            lines.append(message)
+    return lines
+
+
+def stored_secret_key(data_dir: Path) -> str:
+    """The generated key in ``data_dir``, created on first use.
+
+    Several processes may start at once (app workers, the operator CLI, the migration step),
+    so the key is written in full to a private temporary file and published with ``link()``,
+    which fails when the name exists: exactly one key ever appears, and nobody reads half of it.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        if not path.exists():
+            files.private_dir(data_dir)
+            tmp = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            with files.create_private(tmp) as fh:
+                fh.write((secrets.token_urlsafe(48) + "\n").encode())
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process published its key first; use that one
+            finally:
+                tmp.unlink()
+        files.private_file(path)
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"cannot keep the secret key in VDI_DATA_DIR ({path}): {exc}") from exc
+    if len(key) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"{path} does not hold a usable key; remove it to generate a new one or set VDI_SECRET_KEY")
+    return key
 
 
 def load_settings() -> Settings:
-    env = _env("ENV", "development").lower()
-    data_dir = Path(_env("DATA_DIR", str(ROOT_DIR / "data"))).resolve()
-    default_db = f"sqlite:///{data_dir / 'vdi_taxi.db'}"
-    settings = Settings(
-        env=env,
-        data_dir=data_dir,
-        database_url=_env("DATABASE_URL", default_db),
-        secret_key=_env("SECRET_KEY", DEFAULT_SECRET),
-        timezone_name=_env("TIMEZONE", "Europe/Moscow"),
-        token_ttl_minutes=_env_int("TOKEN_TTL_MINUTES", 12 * 60, minimum=5),
-        max_direct_slots=_env_int("MAX_DIRECT_SLOTS", 1, minimum=1),
-        max_template_slots=_env_int("MAX_TEMPLATE_SLOTS", 4, minimum=1),
-        login_lock_threshold=_env_int("LOGIN_LOCK_THRESHOLD", 5, minimum=1),
-        login_lock_base_seconds=_env_int("LOGIN_LOCK_BASE_SECONDS", 30, minimum=1),
-        login_lock_max_seconds=_env_int("LOGIN_LOCK_MAX_SECONDS", 3600, minimum=1),
-        room_provider=_env("ROOM_PROVIDER", "demo").lower(),
-        demo_data=_env_bool("DEMO_DATA", env != "production"),
-        board_poll_seconds=_env_int("BOARD_POLL_MS", 500, minimum=50) / 1000,
-        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12, minimum=4),
-        rooms=RoomSettings(
-            docker_host=_env("DOCKER_HOST", os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")),
-            image=_env("NEKO_IMAGE", "ghcr.io/m1k1o/neko/chromium:3.1.5"),
-            instance=_env("ROOM_INSTANCE", "main"),
-            data_dir=Path(_env("ROOM_DATA_DIR", str(data_dir / "rooms"))).resolve(),
-            http_port_base=_env_int("ROOM_HTTP_PORT_BASE", 18100, minimum=1024),
-            udp_port_base=_env_int("ROOM_UDP_PORT_BASE", 59000, minimum=1024),
-            udp_ports_per_room=_env_int("ROOM_UDP_PORTS_PER_ROOM", 5, minimum=1),
-            # WebRTC media: 0.0.0.0 on a real host so browsers can reach it; loopback by default.
-            udp_bind=_env("ROOM_UDP_BIND", "127.0.0.1"),
-            public_ip=_env("ROOM_PUBLIC_IP", ""),
-            url_template=_env("ROOM_URL_TEMPLATE", "http://localhost:{http_port}/"),
-            api_mode=_env("ROOM_API_MODE", "published").lower(),
-            network=_env("ROOM_NETWORK", ""),
-            memory=_env("ROOM_MEMORY", "3g"),
-            screen=_env("ROOM_SCREEN", "1920x1080@30"),
-            policy_file=Path(_env("ROOM_POLICY_FILE", str(ROOT_DIR / "deploy" / "neko" / "policies.json"))),
-            reconcile_seconds=_env_int("RECONCILE_SECONDS", 30, minimum=2),
-            ready_timeout_seconds=_env_int("ROOM_READY_TIMEOUT", 60, minimum=1),
-        ),
-        telegram=TelegramSettings(
-            token=_env("TELEGRAM_TOKEN", ""),
-            api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org/bot"),
-            file_url=_env("TELEGRAM_FILE_URL", "https://api.telegram.org/file/bot"),
-            link_code_minutes=_env_int("TELEGRAM_LINK_MINUTES", 15, minimum=1),
-            # The Bot API refuses documents over 50 MB; bigger dumps go as a download link.
-            max_document_bytes=_env_int("TELEGRAM_MAX_DOCUMENT_MB", 50, minimum=1) * 1024 * 1024,
-            dump_keep_days=_env_int("DUMP_KEEP_DAYS", 14, minimum=1),
-        ),
-        public_url=_env("PUBLIC_URL", "http://localhost:" + os.environ.get("VDI_PORT", "3000")).rstrip("/"),
-        booking=BookingSettings(
-            open_minute=_env_hhmm("BOOKING_OPEN", "09:00"),
-            close_minute=_env_hhmm("BOOKING_CLOSE", "21:00"),
-            durations=_env_minutes_list("BOOKING_DURATIONS", "30,60,120"),
-            max_minutes=_env_int("BOOKING_MAX_MINUTES", 120, minimum=30),
-            max_future=_env_int("MAX_FUTURE_BOOKINGS", 3, minimum=1),
-            days_ahead=_env_int("BOOKING_DAYS_AHEAD", 14, minimum=1),
-            checkin_minutes=_env_int("CHECKIN_MINUTES", 15, minimum=1),
-            offer_minutes=_env_int("QUEUE_OFFER_MINUTES", 5, minimum=1),
-            session_max_minutes=_env_int("SESSION_MAX_MINUTES", 180, minimum=5),
-            warn_minutes=_env_int("SESSION_WARN_MINUTES", 5, minimum=1),
-            tick_seconds=_env_int("SCHEDULER_TICK_SECONDS", 5, minimum=1),
-            work_days=_env_weekdays("WORK_DAYS", "1-5"),
-        ),
-    )
-    settings.validate()
+    errors: list[str] = []
+    groups: dict[str, _Env] = {}
+    for name, group in (("rooms", RoomSettings), ("booking", BookingSettings), ("telegram", TelegramSettings)):
+        try:
+            groups[name] = group()
+        except ValidationError as exc:
+            errors += _describe(exc)
+    if not errors:
+        try:
+            settings = Settings(**groups)
+        except ValidationError as exc:
+            errors += _describe(exc)
+    if errors:
+        raise SettingsError("; ".join(errors))
+    if not settings.secret_key:
+        settings = settings.model_copy(update={"secret_key": stored_secret_key(settings.data_dir)})
     return settings
 
 
