@@ -241,3 +241,14 @@ def test_session_dumps_are_owner_only(make_user, demo_slots):
     assert _mode(dumps.dumps_dir()) == 0o700
     assert _mode(path) == 0o600
     assert "meta.json" in zipfile.ZipFile(path).namelist()
+
+
+def test_every_mistake_is_reported_at_once(monkeypatch):
+    monkeypatch.setenv("VDI_BOOKING_OPEN", "9am")
+    monkeypatch.setenv("VDI_ROOM_MEMORY", "")
+    monkeypatch.setenv("VDI_ROOM_HTTP_PORT_BASE", "80")
+    monkeypatch.setenv("VDI_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    for named in ("VDI_BOOKING_OPEN", "VDI_ROOM_HTTP_PORT_BASE", "VDI_TIMEZONE"):
+        assert named in str(refused.value)

@@ -33,7 +33,7 @@ def private_dir(path: Path) -> Path:
 
 def private_file(path: Path) -> Path:
     """Make sure ``path`` exists as a 0600 file (an empty one when it is new)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, FILE_MODE))
     _tighten(path)
     return path
 

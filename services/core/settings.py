@@ -21,13 +21,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SkipValidation,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.core import files
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 SECRET_KEY_FILE = "secret_key"
+# Variables whose values never appear in an error message (they may hold passwords or tokens).
+SECRET_VARIABLES = {"VDI_SECRET_KEY", "VDI_DATABASE_URL", "VDI_TELEGRAM_TOKEN"}
 MIN_SECRET_LENGTH = 32
 
 
@@ -123,6 +133,7 @@ class _Env(BaseSettings):
         frozen=True,
         extra="ignore",
         env_prefix="VDI_",
+        case_sensitive=True,  # vdi_env is not VDI_ENV, as before
         env_ignore_empty=True,
         validate_default=True,
         # No .env file and no secrets directory: the process environment is the only source.
@@ -249,10 +260,10 @@ class Settings(_Env):
     public_url: Annotated[str, AfterValidator(lambda url: url.rstrip("/"))] = var(
         "PUBLIC_URL", default_factory=_default_public_url
     )
-    # The groups read their own variables; load_settings() builds them and passes them in.
-    rooms: RoomSettings
-    booking: BookingSettings
-    telegram: TelegramSettings
+    # The groups read and check their own variables; load_settings() builds them and passes them in.
+    rooms: SkipValidation[RoomSettings]
+    booking: SkipValidation[BookingSettings]
+    telegram: SkipValidation[TelegramSettings]
 
     @property
     def production(self) -> bool:
@@ -293,7 +304,9 @@ def _describe(exc: ValidationError) -> list[str]:
         message = error["msg"].removeprefix("Value error, ")
         if error["loc"]:
             # loc starts with the field's alias, which is the variable's name.
-            lines.append(f"{error['loc'][0]}: {message}, got {error['input']!r}")
+            name = error["loc"][0]
+            got = "" if name in SECRET_VARIABLES else f", got {error['input']!r}"
+            lines.append(f"{name}: {message}{got}")
         else:
             lines.append(message)
     return lines
@@ -338,11 +351,12 @@ def load_settings() -> Settings:
             groups[name] = group()
         except ValidationError as exc:
             errors += _describe(exc)
-    if not errors:
-        try:
-            settings = Settings(**groups)
-        except ValidationError as exc:
-            errors += _describe(exc)
+            # Unchecked defaults stand in so the rest is still checked: the operator sees every mistake at once.
+            groups[name] = group.model_construct()
+    try:
+        settings = Settings(**groups)
+    except ValidationError as exc:
+        errors += _describe(exc)
     if errors:
         raise SettingsError("; ".join(errors))
     if not settings.secret_key:
