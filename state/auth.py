@@ -58,6 +58,19 @@ class AuthState(rx.State):
         self.auth_ready = True
 
     @rx.event
+    def guard_admin(self):
+        """on_load of admin pages: as guard, and only administrators; others go to the dashboard."""
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        if info.must_enrol_2fa:
+            return rx.redirect(routes.ENROL_2FA)
+        if not info.is_admin:
+            return rx.redirect(routes.DASHBOARD)
+        self.auth_ready = True
+        return None
+
+    @rx.event
     def logout(self):
         auth.logout(self.auth_token)
         self.auth_token = ""

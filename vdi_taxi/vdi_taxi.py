@@ -1,4 +1,4 @@
-"""The app: pages, HTTP routes and lifespan tasks. No logic lives here."""
+"""The app: pages (only through pages.registry.page), HTTP routes and lifespan tasks. No logic lives here."""
 
 import reflex as rx
 from starlette.applications import Starlette
@@ -6,7 +6,6 @@ from starlette.applications import Starlette
 from services import runtime
 from services.core.settings import get_settings
 from state.admin import AdminState
-from state.auth import AuthState
 from state.board import SlotBoard, publish_board
 from state.booking import BookingState
 from state.calendar import CalendarState
@@ -25,6 +24,7 @@ from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
 from vdi_taxi.pages.onboarding import onboarding_page
 from vdi_taxi.pages.profile import profile_page
+from vdi_taxi.pages.registry import Access, page
 from vdi_taxi.pages.session import session_end_page, session_page
 
 get_settings()  # refuse to start on a bad configuration (e.g. a short secret in production)
@@ -48,53 +48,50 @@ app.register_lifespan_task(keep_rooms_reconciled)
 app.register_lifespan_task(run_scheduler)
 app.register_lifespan_task(run_telegram)
 
-app.add_page(login_page, route=routes.LOGIN, title="Вход — VDI Такси", on_load=LoginState.redirect_if_logged_in)
-app.add_page(enrol_page, route=routes.ENROL_2FA, title="2FA — VDI Такси", on_load=EnrolState.load)
-app.add_page(
+PUBLIC, USER, ADMIN = Access.PUBLIC, Access.USER, Access.ADMIN
+
+page(app, login_page, route=routes.LOGIN, title="Вход", access=PUBLIC, on_load=[LoginState.redirect_if_logged_in])
+# Enrolment checks the login itself: a user who must enrol 2FA cannot pass the USER guard yet.
+page(app, enrol_page, route=routes.ENROL_2FA, title="2FA", access=PUBLIC, on_load=[EnrolState.load])
+page(
+    app,
     dashboard_page,
     route=routes.DASHBOARD,
-    title="VDI Такси",
-    on_load=[
-        AuthState.guard,
-        DashboardState.load,
-        TemplatesState.load_templates,
-        BookingState.load_mine,
-        SlotBoard.join,
-    ],
+    title="",
+    access=USER,
+    on_load=[DashboardState.load, TemplatesState.load_templates, BookingState.load_mine, SlotBoard.join],
 )
-app.add_page(
+page(
+    app,
     session_page,
     route=routes.SESSION,
-    title="Сессия — VDI Такси",
-    on_load=[AuthState.guard, SessionPageState.load, SlotBoard.join],
+    title="Сессия",
+    access=USER,
+    on_load=[SessionPageState.load, SlotBoard.join],
 )
-app.add_page(
+page(
+    app,
     session_end_page,
     route=routes.SESSION_END,
-    title="Сессия завершена — VDI Такси",
-    on_load=[AuthState.guard, SessionEndState.load],
+    title="Сессия завершена",
+    access=USER,
+    on_load=[SessionEndState.load],
 )
-app.add_page(
-    calendar_page,
-    route=routes.CALENDAR,
-    title="Календарь — VDI Такси",
-    on_load=[AuthState.guard, CalendarState.load],
-)
-app.add_page(
-    profile_page,
-    route=routes.PROFILE,
-    title="Профиль — VDI Такси",
-    on_load=[AuthState.guard, ProfileState.load],
-)
-app.add_page(
+page(app, calendar_page, route=routes.CALENDAR, title="Календарь", access=USER, on_load=[CalendarState.load])
+page(app, profile_page, route=routes.PROFILE, title="Профиль", access=USER, on_load=[ProfileState.load])
+page(
+    app,
     admin_page,
     route=routes.ADMIN,
-    title="Админ-панель — VDI Такси",
-    on_load=[AuthState.guard, AdminState.load, UsageState.load_usage, TemplatesState.load_admin],
+    title="Админ-панель",
+    access=ADMIN,
+    on_load=[AdminState.load, UsageState.load_usage, TemplatesState.load_admin],
 )
-app.add_page(
+page(
+    app,
     onboarding_page,
     route=routes.ONBOARDING,
-    title="Добро пожаловать — VDI Такси",
-    on_load=[AuthState.guard, OnboardingState.load_onboarding],
+    title="Добро пожаловать",
+    access=USER,
+    on_load=[OnboardingState.load_onboarding],
 )
