@@ -1,14 +1,14 @@
-"""Templates: dashboard cards, personal templates and the launch report; the admin «Шаблоны» tab."""
+"""Templates: dashboard cards, personal templates, the launch report and the editor (also used by the admin tab)."""
 
 import reflex as rx
 
 from components import theme
-from components.common import confirm, data_table, form_dialog
+from components.common import confirm, form_dialog
 from services.templates import Skipped
 from state.templates import SlotOption, TemplateCard, TemplatesState
 
 
-def _delete_confirm(t: TemplateCard, trigger: rx.Component) -> rx.Component:
+def delete_confirm(t: TemplateCard, trigger: rx.Component) -> rx.Component:
     return confirm(
         trigger,
         rx.text("Удалить шаблон «", t.name, "»?"),
@@ -30,7 +30,7 @@ def _own_template_tools(t: TemplateCard) -> rx.Component:
             on_click=TemplatesState.edit_template(t.id),
             aria_label="Изменить шаблон",
         ),
-        _delete_confirm(
+        delete_confirm(
             t,
             rx.icon_button(
                 rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red", aria_label="Удалить шаблон"
@@ -97,7 +97,7 @@ def template_cards() -> rx.Component:
             ),
         ),
         _launch_dialog(),
-        _editor_dialog(),
+        editor_dialog(),
         width="100%",
         spacing="2",
     )
@@ -155,33 +155,6 @@ def _launch_dialog() -> rx.Component:
     )
 
 
-# ------------------------------------------------------------------------ admin tab
-
-
-def _editor_row(t: TemplateCard) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.hstack(rx.text(t.icon), rx.text(t.name, weight="medium"), spacing="2")),
-        rx.table.cell(
-            rx.cond(
-                t.owner_id == 0, rx.badge("общий", color_scheme="green"), rx.text("личный: ", t.owner_name, size="2")
-            )
-        ),
-        rx.table.cell(rx.cond(t.slot_names != "", t.slot_names, rx.text("нет активных слотов", color=theme.BUSY))),
-        rx.table.cell(rx.cond(t.url != "", rx.link(t.url, href=t.url, is_external=True, size="2"), "—")),
-        rx.table.cell(t.usage_count),
-        rx.table.cell(
-            rx.hstack(
-                rx.button("✎ Редактировать", size="1", variant="soft", on_click=TemplatesState.edit_template(t.id)),
-                _delete_confirm(
-                    t, rx.button(rx.icon("trash-2", size=14), "Удалить", size="1", variant="soft", color_scheme="red")
-                ),
-                spacing="2",
-            )
-        ),
-        data_testid="template-row",
-    )
-
-
 def _slot_checkbox(option: SlotOption) -> rx.Component:
     return rx.checkbox(
         option.name,
@@ -195,7 +168,7 @@ def _label(text: str) -> rx.Component:
     return rx.text(text, size="2", weight="medium")
 
 
-def _editor_dialog() -> rx.Component:
+def editor_dialog() -> rx.Component:
     return form_dialog(
         rx.cond(
             TemplatesState.form_id == 0,
@@ -228,23 +201,4 @@ def _editor_dialog() -> rx.Component:
         submit_label=rx.cond(TemplatesState.form_id == 0, "Создать", "Сохранить"),
         open=TemplatesState.form_open,
         on_open_change=TemplatesState.set_form_open,
-    )
-
-
-def templates_tab() -> rx.Component:
-    return rx.vstack(
-        rx.button("+ Создать шаблон", on_click=TemplatesState.new_template),
-        rx.cond(
-            TemplatesState.editor.length() > 0,
-            data_table(
-                ("Название", "Доступ", "Слоты", "URL", "Использований", "Действия"),
-                TemplatesState.editor,
-                _editor_row,
-                "760px",
-            ),
-            rx.text("Шаблонов пока нет.", color=theme.MUTED),
-        ),
-        _editor_dialog(),
-        spacing="3",
-        width="100%",
     )

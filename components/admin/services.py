@@ -1,0 +1,118 @@
+"""The admin «Сервисы» tab: the subscription slots, their editor, credentials and switching them off."""
+
+import reflex as rx
+
+from components import theme
+from components.admin.common import field
+from components.common import confirm, data_table, form_dialog
+from services.slots import SlotRow
+from state.admin import AdminState
+
+
+def _service_row(row: SlotRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.service_name, weight="medium"), rx.text(row.id, size="1", color=theme.MUTED)),
+        rx.table.cell(rx.cond(row.tier != "", row.tier, "—")),
+        rx.table.cell("$", row.monthly_cost),
+        rx.table.cell(rx.badge(row.category, style={"background": row.accent, "color": "white"})),
+        rx.table.cell(rx.cond(row.renewal != "", row.renewal, "—")),
+        rx.table.cell(
+            rx.hstack(
+                rx.switch(
+                    checked=row.is_active,
+                    on_change=lambda v: AdminState.toggle_service(row.id, v),
+                    aria_label="Активен",
+                ),
+                rx.text(rx.cond(row.is_active, "Вкл", "Выкл"), size="2"),
+                align="center",
+            )
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("✎ Редактировать", size="1", variant="soft", on_click=AdminState.edit_service(row.id)),
+                rx.cond(
+                    row.has_credentials,
+                    rx.button(
+                        "Доступы",
+                        size="1",
+                        variant="soft",
+                        color_scheme="amber",
+                        on_click=AdminState.show_credentials(row.id),
+                    ),
+                ),
+                spacing="2",
+            )
+        ),
+        data_testid="service-row",
+    )
+
+
+def _service_dialog() -> rx.Component:
+    return form_dialog(
+        rx.cond(AdminState.form_creating, "Добавить сервис", "Редактировать сервис"),
+        AdminState.form_error,
+        rx.cond(AdminState.form_creating, field("ID слота", "id", "ppx-4")),
+        field("Название", "service_name", "Perplexity Max #4"),
+        rx.hstack(field("Тариф", "tier", "Max / Pro / Ultra"), field("$/мес", "monthly_cost", "200"), width="100%"),
+        rx.hstack(field("Категория", "category", "РЕСЕРЧ"), field("Цвет", "category_accent", "#3b82f6"), width="100%"),
+        field("URL", "url", "https://..."),
+        rx.hstack(
+            field("Продление", "renewal_date", "", "date"),
+            field("Макс. сессия, мин", "max_session_minutes", "180"),
+            width="100%",
+        ),
+        rx.hstack(
+            field("Логин подписки", "login", "не меняется, если пусто", autocomplete="off"),
+            field("Пароль подписки", "password", "не меняется, если пусто", "password", autocomplete="new-password"),
+            width="100%",
+        ),
+        rx.text(
+            "Логин и пароль хранятся зашифрованными и видны только администраторам по запросу.",
+            size="1",
+            color=theme.MUTED,
+        ),
+        on_submit=AdminState.save_service,
+        open=AdminState.form_open,
+        on_open_change=AdminState.set_form_open,
+        max_width="560px",
+    )
+
+
+def services_tab() -> rx.Component:
+    return rx.vstack(
+        rx.button("+ Добавить сервис", on_click=AdminState.new_service),
+        data_table(
+            ("Сервис", "Тариф", "$/мес", "Категория", "Продление", "Статус", "Действия"),
+            AdminState.services,
+            _service_row,
+            "820px",
+        ),
+        _service_dialog(),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Доступы: ", AdminState.creds_slot),
+                rx.vstack(
+                    rx.text("Логин"),
+                    rx.code(AdminState.creds_login, data_testid="creds-login"),
+                    rx.text("Пароль"),
+                    rx.code(AdminState.creds_password, data_testid="creds-password"),
+                    rx.text("Просмотр записан в журнал.", size="1", color=theme.MUTED),
+                    spacing="2",
+                ),
+            ),
+            open=AdminState.creds_slot != "",
+            on_open_change=AdminState.hide_credentials,
+        ),
+        confirm(
+            None,
+            "Отключить слот?",
+            AdminState.confirm_disable_text,
+            AdminState.confirm_disable,
+            confirm_label="Завершить сессию и отключить",
+            cancel_label="Оставить включённым",
+            open=AdminState.confirm_disable_slot != "",
+            on_open_change=AdminState.cancel_disable,
+        ),
+        spacing="3",
+        width="100%",
+    )
