@@ -8,6 +8,7 @@ from services.board import SlotCard
 from state.auth import AuthState
 from state.booking import BookingState
 from state.dashboard import DashboardState
+from vdi_taxi import routes
 
 
 def _is_mine(slot: SlotCard):
@@ -170,7 +171,7 @@ def _actions(slot: SlotCard) -> rx.Component:
         _is_mine(slot),
         rx.link(
             rx.button("Вернуться к сессии", color_scheme="amber", size="2", width="100%"),
-            href="/session/" + slot.id,
+            href=routes.session_page(slot.id),
             width=["100%", "auto"],
         ),
         rx.cond(
@@ -278,7 +279,9 @@ def active_session_banner(slot: SlotCard) -> rx.Component:
                     elapsed(slot.started_at_ms, "clock"),
                 ),
                 rx.spacer(),
-                rx.link(rx.button("Вернуться к сессии", color_scheme="amber", size="2"), href="/session/" + slot.id),
+                rx.link(
+                    rx.button("Вернуться к сессии", color_scheme="amber", size="2"), href=routes.session_page(slot.id)
+                ),
                 align="center",
                 width="100%",
                 wrap="wrap",

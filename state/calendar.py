@@ -60,7 +60,7 @@ class CalendarState(AuthState):
         if not self.day:
             self.day = clock.local(clock.now()).date().isoformat()
         self._reload(info.id)
-        self.feed_url = f"/calendar/feed/{calendar.feed_token(info.id)}.ics"
+        self.feed_url = routes.calendar_feed(calendar.feed_token(info.id))
         if not self.watching:
             return CalendarState.watch
 

@@ -193,7 +193,7 @@ class SessionEndState(AuthState):
             for _ in range(120):
                 await asyncio.sleep(1)
                 async with self:
-                    if not self.router.url.path.startswith("/session-end/"):
+                    if not routes.is_session_end_page(self.router.url.path):
                         return
                     info = self._current_user()
                     if info is None or not self.session_id:

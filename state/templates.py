@@ -124,7 +124,7 @@ class TemplatesState(AuthState):
         self.launch_open = True
 
     def _session_url(self, slot_id: str) -> str:
-        return f"{routes.session_page(slot_id)}?template={self.launch_template_id}"
+        return routes.session_page(slot_id, str(self.launch_template_id))
 
     @rx.event
     def queue_for_skipped(self):

@@ -15,6 +15,7 @@ from services import calendar, dumps
 from services.core import db
 from services.core.settings import get_settings
 from services.rooms.demo import DEMO_ROOM_PATH, open_demo_room
+from vdi_taxi import routes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _DEMO_ROOM = Template((TEMPLATES / "demo_room.html").read_text(encoding="utf-8"))
@@ -70,7 +71,7 @@ async def health(_: Request) -> JSONResponse:
 
 ROUTES = [
     Route(f"{DEMO_ROOM_PATH}/{{slot_id}}", demo_room),
-    Route("/api/health", health),
-    Route("/calendar/feed/{token}.ics", ics_feed),
-    Route("/dumps/{name}", dump_download),
+    Route(routes.HEALTH_API, health),
+    Route(routes.CALENDAR_FEED, ics_feed),
+    Route(routes.DUMP_DOWNLOAD, dump_download),
 ]

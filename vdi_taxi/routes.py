@@ -1,4 +1,12 @@
-"""Route constants, so pages, redirects and tests agree on paths."""
+"""Every path of the app, so pages, redirects, links, HTTP routes and tests agree on them.
+
+Nothing else spells a path: tests/test_routes.py fails on a route literal anywhere else in the UI code.
+The builders accept plain values on the server and Reflex string Vars in components alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 LOGIN = "/login"
 ENROL_2FA = "/2fa"
@@ -10,10 +18,29 @@ PROFILE = "/profile"
 ADMIN = "/admin"
 ONBOARDING = "/onboarding"
 
+# HTTP routes served next to the pages (Starlette path syntax).
+CALENDAR_FEED = "/calendar/feed/{token}.ics"
+HEALTH_API = "/api/health"
+DUMP_DOWNLOAD = "/dumps/{name}"
 
-def session_page(slot_id: str) -> str:
-    return f"/session/{slot_id}"
+_SESSION_PREFIX = "/session/"
+_SESSION_END_PREFIX = "/session-end/"
 
 
-def session_end_page(session_id: int) -> str:
-    return f"/session-end/{session_id}"
+def session_page(slot_id: Any, template_id: Any = None) -> Any:
+    """The room page of a slot; with a template, the room opens at the template's address."""
+    path = _SESSION_PREFIX + slot_id
+    return path if template_id is None else path + "?template=" + template_id
+
+
+def session_end_page(session_id: Any) -> Any:
+    """The summary of a session; takes an int on the server, a string Var in components."""
+    return _SESSION_END_PREFIX + (str(session_id) if isinstance(session_id, int) else session_id)
+
+
+def is_session_end_page(path: str) -> bool:
+    return path.startswith(_SESSION_END_PREFIX)
+
+
+def calendar_feed(token: str) -> str:
+    return CALENDAR_FEED.format(token=token)

@@ -10,12 +10,13 @@ from components.admin.usage import usage_tab
 from components.admin.users import users_tab
 from components.layout import protected_page
 from state.admin import AdminState
+from vdi_taxi import routes
 
 
 def admin_page() -> rx.Component:
     return protected_page(
         rx.vstack(
-            rx.link("← Назад к дашборду", href="/", size="2"),
+            rx.link("← Назад к дашборду", href=routes.DASHBOARD, size="2"),
             rx.heading("Админ-панель", size="6"),
             rx.tabs.root(
                 rx.tabs.list(

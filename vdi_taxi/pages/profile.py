@@ -6,6 +6,7 @@ from components import theme
 from components.layout import protected_page
 from services.session_views import HistoryItem
 from state.profile import ProfileState
+from vdi_taxi import routes
 
 
 def telegram_card(state=ProfileState) -> rx.Component:
@@ -98,7 +99,7 @@ def _history_row(item: HistoryItem) -> rx.Component:
         ),
         rx.link(
             rx.icon_button(rx.icon("chevron-right", size=16), variant="ghost", aria_label="Итоги сессии"),
-            href="/session-end/" + item.session_id.to_string(),
+            href=routes.session_end_page(item.session_id.to_string()),
         ),
         align="center",
         width="100%",

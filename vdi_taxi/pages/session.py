@@ -80,8 +80,8 @@ def _switch_chip(slot: SlotCard) -> rx.Component:
     current = slot.id == SessionPageState.slot_id
     href = rx.cond(
         SessionPageState.template_id > 0,
-        "/session/" + slot.id + "?template=" + SessionPageState.template_id.to_string(),
-        "/session/" + slot.id,
+        routes.session_page(slot.id, SessionPageState.template_id.to_string()),
+        routes.session_page(slot.id),
     )
     return rx.cond(
         slot.busy & (slot.occupant_id == AuthState.user_id),
@@ -298,7 +298,7 @@ def _open_slot_link(slot: OpenSlot) -> rx.Component:
         rx.button(
             rx.icon("monitor-play", size=16), slot.service_name, variant="soft", color_scheme="amber", width="100%"
         ),
-        href="/session/" + slot.slot_id,
+        href=routes.session_page(slot.slot_id),
         width="100%",
     )
 
