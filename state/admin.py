@@ -13,11 +13,8 @@ from services.health import RoomRow
 from services.journal import AuditRow
 from services.slots import SlotRow
 from services.users import UserRow
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, admin_only, to_dashboard
 from state.board import notify_board_changed
-from vdi_taxi import routes
-
-REFUSED = "Только для администраторов"
 
 
 class AdminState(AuthState):
@@ -64,18 +61,15 @@ class AdminState(AuthState):
     # ------------------------------------------------------------ services tab
 
     @rx.event
-    def new_service(self):
-        if self._current_admin() is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def new_service(self, caller: UserInfo):
         self.form = {"category_accent": "#3b82f6", "monthly_cost": "0"}
         self.form_creating, self.form_error, self.form_open = True, "", True
 
     @rx.event
-    def edit_service(self, slot_id: str):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
-        row = next((r for r in slots.slot_rows(info.id) if r.id == str(slot_id)), None)
+    @admin_only
+    def edit_service(self, caller: UserInfo, slot_id: str):
+        row = next((r for r in slots.slot_rows(caller.id) if r.id == str(slot_id)), None)
         if row is None:
             return rx.toast.error("Слот не найден")
         self.form = {
@@ -96,30 +90,26 @@ class AdminState(AuthState):
         self.form_open = bool(value)
 
     @rx.event
-    def save_service(self, form: dict):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def save_service(self, caller: UserInfo, form: dict):
         data = {k: str(v)[:500] for k, v in dict(form).items()}
         if not self.form_creating:
             data["id"] = self.form.get("id", "")
         try:
-            row = slots.save_slot(info.id, data, creating=self.form_creating, client_ip=self._client_ip())
+            row = slots.save_slot(caller.id, data, creating=self.form_creating, client_ip=self._client_ip())
         except DomainError as exc:
             self.form_error = exc.message
             return None
         self.form_open = False
-        self._reload(info.id)
+        self._reload(caller.id)
         notify_board_changed()
         return rx.toast.success("Сервис добавлен" if self.form_creating else "Сохранено", description=row.service_name)
 
     @rx.event
-    def show_credentials(self, slot_id: str):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def show_credentials(self, caller: UserInfo, slot_id: str):
         try:
-            self.creds_login, self.creds_password = slots.reveal_credentials(info.id, str(slot_id), self._client_ip())
+            self.creds_login, self.creds_password = slots.reveal_credentials(caller.id, str(slot_id), self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.creds_slot = str(slot_id)
@@ -130,32 +120,28 @@ class AdminState(AuthState):
         self.creds_slot, self.creds_login, self.creds_password = "", "", ""
 
     @rx.event
-    def toggle_service(self, slot_id: str, active: bool):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def toggle_service(self, caller: UserInfo, slot_id: str, active: bool):
         try:
-            slots.set_slot_active(info.id, str(slot_id), bool(active), client_ip=self._client_ip())
+            slots.set_slot_active(caller.id, str(slot_id), bool(active), client_ip=self._client_ip())
         except slots.SlotBusy as exc:
             self.confirm_disable_slot, self.confirm_disable_text = str(slot_id), exc.message
             return None
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload(info.id)
+        self._reload(caller.id)
         notify_board_changed()
         return None
 
     @rx.event
-    def confirm_disable(self):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def confirm_disable(self, caller: UserInfo):
         slot_id, self.confirm_disable_slot = self.confirm_disable_slot, ""
         try:
-            slots.set_slot_active(info.id, slot_id, False, end_running=True, client_ip=self._client_ip())
+            slots.set_slot_active(caller.id, slot_id, False, end_running=True, client_ip=self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload(info.id)
+        self._reload(caller.id)
         notify_board_changed()
         return rx.toast.success("Сессия завершена, слот отключён")
 
@@ -164,73 +150,59 @@ class AdminState(AuthState):
         self.confirm_disable_slot = ""
 
     @rx.event
-    def load(self):
-        info = self._current_admin()
-        if info is None:
-            return rx.redirect(routes.DASHBOARD)
-        self._reload(info.id)
+    @admin_only(otherwise=to_dashboard)
+    def load(self, caller: UserInfo):
+        self._reload(caller.id)
 
     @rx.event
-    def refresh(self):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
-        self._reload(info.id)
+    @admin_only
+    def refresh(self, caller: UserInfo):
+        self._reload(caller.id)
 
     @rx.event
-    def open_tab(self, _tab: str):
+    @admin_only
+    def open_tab(self, caller: UserInfo, _tab: str):
         """Each tab shows fresh data when opened (the journal most of all)."""
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
-        self._reload(info.id)
+        self._reload(caller.id)
         return None
 
     @rx.event
-    def set_audit_filter(self, kind: str):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def set_audit_filter(self, caller: UserInfo, kind: str):
         self.audit_filter = "" if kind == "все" else str(kind)[:40]
-        self.audit = journal.audit_rows(info.id, self.audit_filter)
+        self.audit = journal.audit_rows(caller.id, self.audit_filter)
 
     @rx.event
-    async def room_action(self, slot_id: str, action: str):
-        info = self._current_admin()
-        if info is None:
-            yield rx.toast.error(REFUSED)
-            return
+    @admin_only
+    async def room_action(self, caller: UserInfo, slot_id: str, action: str):
         self.busy = f"{slot_id}:{action}"
         yield
         try:
-            message = await asyncio.to_thread(health.room_action, info.id, str(slot_id), str(action), self._client_ip())
+            message = await asyncio.to_thread(
+                health.room_action, caller.id, str(slot_id), str(action), self._client_ip()
+            )
         except DomainError as exc:
             message = exc.message
         self.busy = ""
-        self._reload(info.id)
+        self._reload(caller.id)
         notify_board_changed()
         yield rx.toast(message)
 
     @rx.event
-    def force_release(self, slot_id: str):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def force_release(self, caller: UserInfo, slot_id: str):
         try:
-            ended = sessions.force_release(info.id, str(slot_id), self._client_ip())
+            ended = sessions.force_release(caller.id, str(slot_id), self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload(info.id)
+        self._reload(caller.id)
         notify_board_changed()
         return rx.toast.success("Слот освобождён", description=f"{ended.service_name}: сессия {ended.user_name}")
 
     @rx.event
-    async def screenshot(self, slot_id: str):
-        info = self._current_admin()
-        if info is None:
-            yield rx.toast.error(REFUSED)
-            return
-        image = await asyncio.to_thread(health.room_screenshot, info.id, str(slot_id))
+    @admin_only
+    async def screenshot(self, caller: UserInfo, slot_id: str):
+        image = await asyncio.to_thread(health.room_screenshot, caller.id, str(slot_id))
         if image is None:
             yield rx.toast.error("Скриншот недоступен", description="Демо-комната или комната не отвечает")
             return
@@ -242,42 +214,43 @@ class AdminState(AuthState):
         self.screenshot_src = ""
 
     @rx.event
-    def set_active(self, username: str, active: bool):
+    @admin_only
+    def set_active(self, caller: UserInfo, username: str, active: bool):
         return self._user_change(
+            caller,
             lambda admin_id: users.set_user_active(admin_id, str(username), bool(active)),
             "Пользователь включён" if active else "Пользователь отключён, его входы отозваны",
         )
 
     @rx.event
-    def reset_2fa(self, username: str):
+    @admin_only
+    def reset_2fa(self, caller: UserInfo, username: str):
         return self._user_change(
+            caller,
             lambda admin_id: users.reset_user_2fa(admin_id, str(username)),
             "2FA сброшена: пользователь подключит её при следующем входе",
         )
 
     @rx.event
-    def set_admin(self, username: str, value: bool):
+    @admin_only
+    def set_admin(self, caller: UserInfo, username: str, value: bool):
         return self._user_change(
-            lambda admin_id: users.set_user_admin(admin_id, str(username), bool(value)), "Права обновлены"
+            caller, lambda admin_id: users.set_user_admin(admin_id, str(username), bool(value)), "Права обновлены"
         )
 
-    def _user_change(self, change, message: str):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    def _user_change(self, caller: UserInfo, change, message: str):
         try:
-            change(info.id)
+            change(caller.id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload(info.id)
+        self._reload(caller.id)
         return rx.toast.success(message)
 
     # ------------------------------------------------------------------ users tab
 
     @rx.event
-    def new_user(self):
-        if self._current_admin() is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def new_user(self, caller: UserInfo):
         self.user_form_error, self.user_form_open = "", True
         return None
 
@@ -286,32 +259,28 @@ class AdminState(AuthState):
         self.user_form_open = bool(value)
 
     @rx.event
-    def create_user(self, form: dict):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def create_user(self, caller: UserInfo, form: dict):
         data = {k: str(v)[:200] for k, v in dict(form).items() if k in {"username", "name", "password", "is_admin"}}
         try:
-            row, password = users.create_account(info.id, data)
+            row, password = users.create_account(caller.id, data)
         except DomainError as exc:
             self.user_form_error = exc.message
             return None
         self.user_form_open = False
-        self._reload(info.id)
+        self._reload(caller.id)
         if not data.get("password"):
             self.issued_for, self.issued_password = row.username, password
         return rx.toast.success("Пользователь создан", description=f"{row.name} ({row.username})")
 
     @rx.event
-    def reset_password(self, username: str):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def reset_password(self, caller: UserInfo, username: str):
         try:
-            password = users.reset_user_password(info.id, str(username)[:64])
+            password = users.reset_user_password(caller.id, str(username)[:64])
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload(info.id)
+        self._reload(caller.id)
         self.issued_for, self.issued_password = str(username)[:64], password
         return None
 
@@ -320,9 +289,8 @@ class AdminState(AuthState):
         self.issued_for, self.issued_password = "", ""
 
     @rx.event
-    def start_rename(self, username: str):
-        if self._current_admin() is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def start_rename(self, caller: UserInfo, username: str):
         row = next((u for u in self.people if u.username == str(username)), None)
         if row is None:
             return rx.toast.error("Пользователь не найден")
@@ -334,15 +302,13 @@ class AdminState(AuthState):
         self.rename_username = ""
 
     @rx.event
-    def save_rename(self, form: dict):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def save_rename(self, caller: UserInfo, form: dict):
         try:
-            users.rename_user(info.id, self.rename_username, str(form.get("name", ""))[:200])
+            users.rename_user(caller.id, self.rename_username, str(form.get("name", ""))[:200])
         except DomainError as exc:
             self.rename_error = exc.message
             return None
         self.rename_username = ""
-        self._reload(info.id)
+        self._reload(caller.id)
         return rx.toast.success("Имя изменено")

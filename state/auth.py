@@ -1,6 +1,19 @@
-"""Who is calling: every handler re-derives the user from the token, on the server."""
+"""Who is calling: every handler re-derives the user from the token, on the server.
+
+Handlers say who may call them with @signed_in or @admin_only (under @rx.event). The guard resolves
+the caller from the token before the handler body runs and passes it as the `caller` argument; when
+there is none it answers with the handler's refusal instead (by default: to the login page, or for
+admin handlers the «Только для администраторов» toast). The `caller` argument is hidden from the
+signature Reflex reads, so the event payload still maps onto the handler's own arguments.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -77,3 +90,102 @@ class AuthState(rx.State):
         self.user_id = 0
         self.auth_ready = False
         return rx.redirect(routes.LOGIN)
+
+
+# ------------------------------------------------------------------ handler guards
+
+REFUSED = "Только для администраторов"
+# Set on every guarded handler ("user" or "admin"), so a test can list the ones without a guard.
+GUARD_MARKER = "_vdi_guard"
+
+Refusal = Callable[[], Any]
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def to_login() -> Any:
+    return rx.redirect(routes.LOGIN)
+
+
+def to_dashboard() -> Any:
+    return rx.redirect(routes.DASHBOARD)
+
+
+def admins_only() -> Any:
+    return rx.toast.error(REFUSED)
+
+
+def quietly() -> None:
+    """For handlers that run on page load: the page guard already sends a stranger away."""
+    return None
+
+
+def signed_in(fn: Handler | None = None, *, otherwise: Refusal = to_login) -> Any:
+    """The handler runs only for a logged-in caller, who is passed as its `caller` argument."""
+    return _guard(lambda state: state._current_user(), otherwise, fn, "user")
+
+
+def admin_only(fn: Handler | None = None, *, otherwise: Refusal = admins_only) -> Any:
+    """As signed_in, and only for administrators."""
+    return _guard(lambda state: state._current_admin(), otherwise, fn, "admin")
+
+
+def _guard(resolve: Callable[[AuthState], UserInfo | None], otherwise: Refusal, fn: Handler | None, level: str) -> Any:
+    if fn is None:
+        return lambda f: _wrap(f, resolve, otherwise, level)
+    return _wrap(fn, resolve, otherwise, level)
+
+
+def _is_background(wrapper: Callable[..., Any]) -> bool:
+    # Read at call time: @rx.event(background=True) marks the wrapper after this decorator ran.
+    return bool(getattr(wrapper, rx.event.BACKGROUND_TASK_MARKER, False))
+
+
+def _wrap(fn: Handler, resolve: Callable[[AuthState], UserInfo | None], otherwise: Refusal, level: str) -> Handler:
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    if len(params) < 2 or params[1].name != "caller":
+        raise TypeError(f"{fn.__qualname__}: a guarded handler takes `caller` right after `self`")
+
+    async def resolve_async(state: AuthState) -> UserInfo | None:
+        # A background task holds no lock on its state: resolving writes user fields, so take it.
+        if _is_background(wrapper):
+            async with state:
+                return resolve(state)
+        return resolve(state)
+
+    wrapper: Any
+    if inspect.isasyncgenfunction(fn):
+
+        async def wrapper(self: AuthState, *args: Any, **kwargs: Any) -> Any:
+            caller = await resolve_async(self)
+            if caller is None:
+                refusal = otherwise()
+                if refusal is not None:
+                    yield refusal
+                return
+            async with contextlib.aclosing(fn(self, caller, *args, **kwargs)) as events:
+                async for event in events:
+                    yield event
+
+    elif inspect.iscoroutinefunction(fn):
+
+        async def wrapper(self: AuthState, *args: Any, **kwargs: Any) -> Any:
+            caller = await resolve_async(self)
+            if caller is None:
+                return otherwise()
+            return await fn(self, caller, *args, **kwargs)
+
+    else:
+        # Plain handlers and generators: Reflex iterates whatever generator the call returns.
+        def wrapper(self: AuthState, *args: Any, **kwargs: Any) -> Any:
+            caller = resolve(self)
+            if caller is None:
+                return otherwise()
+            return fn(self, caller, *args, **kwargs)
+
+    functools.update_wrapper(wrapper, fn)
+    # What Reflex sees: the handler's own arguments (payload names and types), without `caller`.
+    wrapper.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
+    wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "caller"}
+    setattr(wrapper, GUARD_MARKER, level)
+    return wrapper

@@ -12,9 +12,8 @@ from services.board import cards
 from services.core import clock
 from services.core.errors import DomainError
 from services.core.settings import get_settings
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, quietly, signed_in
 from state.board import notify_board_changed
-from vdi_taxi import routes
 
 
 @dataclass(frozen=True)
@@ -67,24 +66,22 @@ class BookingState(AuthState):
         ]
 
     @rx.event
-    def load_mine(self):
-        info = self._current_user()
-        if info is not None:
-            self._load_mine(info.id)
+    @signed_in(otherwise=quietly)
+    def load_mine(self, caller: UserInfo):
+        self._load_mine(caller.id)
 
     @rx.event
-    def open_booking(self, slot_id: str):
+    @signed_in
+    def open_booking(self, caller: UserInfo, slot_id: str):
         return self._open(slot_id, "", "")
 
     @rx.event
-    def open_booking_at(self, slot_id: str, day: str, start: str):
+    @signed_in
+    def open_booking_at(self, caller: UserInfo, slot_id: str, day: str, start: str):
         """From a free cell of the calendar: slot, day and time already chosen."""
         return self._open(slot_id, day, start)
 
     def _open(self, slot_id: str, day: str, start: str):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
         card = cards().get(str(slot_id))
         if card is None:
             return rx.toast.error("Слот не найден")
@@ -112,45 +109,39 @@ class BookingState(AuthState):
         self.minutes = str(value)[:4]
 
     @rx.event
-    def submit(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def submit(self, caller: UserInfo):
         try:
             minutes = int(self.minutes)
         except ValueError:
             self.error = "Выберите длительность"
             return None
         try:
-            bookings.create_booking(info.id, self.slot_id, self.day, self.start, minutes)
+            bookings.create_booking(caller.id, self.slot_id, self.day, self.start, minutes)
         except DomainError as exc:
             self.error = exc.message
             return None
         self.dialog_open = False
-        self._load_mine(info.id)
+        self._load_mine(caller.id)
         notify_board_changed()
         return rx.toast.success("Бронь подтверждена", description="Напомним в Telegram за 5 мин")
 
     @rx.event
-    def cancel(self, booking_id: int):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def cancel(self, caller: UserInfo, booking_id: int):
         try:
-            bookings.cancel_booking(info.id, int(booking_id), client_ip=self._client_ip())
+            bookings.cancel_booking(caller.id, int(booking_id), client_ip=self._client_ip())
         except (DomainError, ValueError, TypeError) as exc:
             return rx.toast.error(getattr(exc, "message", "Бронь не найдена"))
-        self._load_mine(info.id)
+        self._load_mine(caller.id)
         notify_board_changed()
         return rx.toast.success("Бронь отменена")
 
     @rx.event
-    def join_queue(self, slot_id: str):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def join_queue(self, caller: UserInfo, slot_id: str):
         try:
-            place = queue.join_queue(info.id, str(slot_id))
+            place = queue.join_queue(caller.id, str(slot_id))
         except DomainError as exc:
             return rx.toast.error(exc.message)
         notify_board_changed()
@@ -161,12 +152,10 @@ class BookingState(AuthState):
         )
 
     @rx.event
-    def leave_queue(self, slot_id: str):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def leave_queue(self, caller: UserInfo, slot_id: str):
         try:
-            queue.leave_queue(info.id, str(slot_id))
+            queue.leave_queue(caller.id, str(slot_id))
         except DomainError as exc:
             return rx.toast.error(exc.message)
         notify_board_changed()

@@ -13,7 +13,7 @@ from services.calendar import CalendarRow
 from services.core import clock, db
 from services.core.errors import DomainError
 from services.core.settings import get_settings
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, quietly, signed_in
 from state.board import notify_board_changed
 from vdi_taxi import routes
 
@@ -53,40 +53,34 @@ class CalendarState(AuthState):
         self.version = db.board_version()
 
     @rx.event
-    def load(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def load(self, caller: UserInfo):
         if not self.day:
             self.day = clock.local(clock.now()).date().isoformat()
-        self._reload(info.id)
-        self.feed_url = routes.calendar_feed(calendar.feed_token(info.id))
+        self._reload(caller.id)
+        self.feed_url = routes.calendar_feed(calendar.feed_token(caller.id))
         if not self.watching:
             return CalendarState.watch
 
     @rx.event
-    def shift(self, days: int):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def shift(self, caller: UserInfo, days: int):
         d = _parse_day(self.day) or clock.local(clock.now()).date()
         self.day = (d + timedelta(days=max(-31, min(31, int(days))))).isoformat()
-        self._reload(info.id)
+        self._reload(caller.id)
 
     @rx.event
-    def set_day(self, value: str):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def set_day(self, caller: UserInfo, value: str):
         if _parse_day(value) is not None:
             self.day = str(value)[:10]
-            self._reload(info.id)
+            self._reload(caller.id)
 
     @rx.event
-    def ask_cancel(self, booking_id: int, title: str):
+    @signed_in(otherwise=quietly)
+    def ask_cancel(self, caller: UserInfo, booking_id: int, title: str):
         """A click on a booking bar: admins (or its owner) may cancel it, after confirming."""
-        info = self._current_user()
-        if info is None or not booking_id:
+        if not booking_id:
             return
         self.cancel_id, self.cancel_title = int(booking_id), str(title)[:200]
 
@@ -95,28 +89,26 @@ class CalendarState(AuthState):
         self.cancel_id = 0
 
     @rx.event
-    def confirm_cancel(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def confirm_cancel(self, caller: UserInfo):
         booking_id, self.cancel_id = self.cancel_id, 0
         try:
-            bookings.cancel_booking(info.id, booking_id, client_ip=self._client_ip())
+            bookings.cancel_booking(caller.id, booking_id, client_ip=self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload(info.id)
+        self._reload(caller.id)
         notify_board_changed()
         return rx.toast.success("Бронь отменена")
 
     @rx.event
-    def today(self):
+    @signed_in(otherwise=quietly)
+    def today(self, caller: UserInfo):
         self.day = clock.local(clock.now()).date().isoformat()
-        info = self._current_user()
-        if info is not None:
-            self._reload(info.id)
+        self._reload(caller.id)
 
     @rx.event(background=True)
-    async def watch(self):
+    @signed_in(otherwise=quietly)
+    async def watch(self, caller: UserInfo):
         """While this tab shows the calendar, redraw it whenever the board changes."""
         async with self:
             if self.watching:
@@ -132,10 +124,11 @@ class CalendarState(AuthState):
                     if self.router.url.path.rstrip("/") != routes.CALENDAR:
                         return
                     if version != self.version:
-                        info = self._current_user()
-                        if info is None:
+                        # Re-checked on every redraw: a revoked login stops the watch.
+                        viewer = self._current_user()
+                        if viewer is None:
                             return
-                        self._reload(info.id)
+                        self._reload(viewer.id)
         finally:
             async with self:
                 self.watching = False

@@ -9,7 +9,7 @@ import reflex as rx
 from services import sessions, slots
 from services.core import access
 from services.core.errors import DomainError
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, admin_only, quietly, signed_in
 from state.board import notify_board_changed
 from vdi_taxi import routes
 
@@ -19,24 +19,19 @@ class DashboardState(AuthState):
     taking: str = ""
 
     @rx.event
-    def load(self):
-        info = self._current_user()
-        if info is None:
-            return
-        self.favourites = slots.favourites_of(info.id)
+    @signed_in(otherwise=quietly)
+    def load(self, caller: UserInfo):
+        self.favourites = slots.favourites_of(caller.id)
 
     @rx.event
-    async def take(self, slot_id: str):
-        info = self._current_user()
-        if info is None:
-            yield rx.redirect(routes.LOGIN)
-            return
+    @signed_in
+    async def take(self, caller: UserInfo, slot_id: str):
         if self.taking:
             return
         self.taking = str(slot_id)[:40]
         yield
         try:
-            session = await asyncio.to_thread(sessions.take_slot, info.id, str(slot_id))
+            session = await asyncio.to_thread(sessions.take_slot, caller.id, str(slot_id))
         except DomainError as exc:
             self.taking = ""
             yield rx.toast.error("Не удалось занять слот", description=exc.message)
@@ -46,12 +41,10 @@ class DashboardState(AuthState):
         yield rx.redirect(routes.session_page(session.slot_id))
 
     @rx.event
-    def toggle_favourite(self, slot_id: str):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def toggle_favourite(self, caller: UserInfo, slot_id: str):
         try:
-            now_fav = slots.toggle_favourite(info.id, str(slot_id))
+            now_fav = slots.toggle_favourite(caller.id, str(slot_id))
         except DomainError as exc:
             return rx.toast.error(exc.message)
         slot_id = access.validate_slot_id(str(slot_id))
@@ -61,12 +54,10 @@ class DashboardState(AuthState):
             self.favourites = [s for s in self.favourites if s != slot_id]
 
     @rx.event
-    def force_release(self, slot_id: str):
-        admin = self._current_admin()
-        if admin is None:
-            return rx.toast.error("Только администратор может принудительно освободить слот")
+    @admin_only(otherwise=lambda: rx.toast.error("Только администратор может принудительно освободить слот"))
+    def force_release(self, caller: UserInfo, slot_id: str):
         try:
-            ended = sessions.force_release(admin.id, str(slot_id), self._client_ip())
+            ended = sessions.force_release(caller.id, str(slot_id), self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
         notify_board_changed()

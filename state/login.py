@@ -8,7 +8,7 @@ import reflex as rx
 
 from services import auth
 from services.core.errors import DomainError
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, signed_in
 from vdi_taxi import routes
 
 
@@ -59,26 +59,22 @@ class EnrolState(AuthState):
     may_skip: bool = False
 
     @rx.event
-    def load(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        if info.has_2fa:
-            return rx.redirect(routes.DASHBOARD if info.onboarded else routes.ONBOARDING)
-        enrolment = auth.begin_enrolment(info.id)
+    @signed_in
+    def load(self, caller: UserInfo):
+        if caller.has_2fa:
+            return rx.redirect(routes.DASHBOARD if caller.onboarded else routes.ONBOARDING)
+        enrolment = auth.begin_enrolment(caller.id)
         self.qr_data_uri = enrolment.qr_data_uri
         self.secret = enrolment.secret
-        self.may_skip = not info.is_admin
+        self.may_skip = not caller.is_admin
         self.error = ""
         self.auth_ready = True
 
     @rx.event
-    def confirm(self, form: dict):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def confirm(self, caller: UserInfo, form: dict):
         try:
-            updated = auth.confirm_enrolment(info.id, str(form.get("code", ""))[:20], self._client_ip())
+            updated = auth.confirm_enrolment(caller.id, str(form.get("code", ""))[:20], self._client_ip())
         except DomainError as exc:
             self.error = exc.message
             return
@@ -89,11 +85,9 @@ class EnrolState(AuthState):
         return [rx.redirect(next_page), rx.toast.success("Двухфакторная защита включена")]
 
     @rx.event
-    def skip(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        if info.must_enrol_2fa:
+    @signed_in
+    def skip(self, caller: UserInfo):
+        if caller.must_enrol_2fa:
             self.error = "Администратору нужно подключить 2FA — пропустить нельзя."
             return
-        return rx.redirect(routes.DASHBOARD if info.onboarded else routes.ONBOARDING)
+        return rx.redirect(routes.DASHBOARD if caller.onboarded else routes.ONBOARDING)

@@ -9,7 +9,7 @@ import reflex as rx
 from services import session_views, users
 from services.session_views import HistoryItem
 from services.telegram import linking
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, quietly, signed_in
 from vdi_taxi import routes
 
 
@@ -31,34 +31,29 @@ class ProfileState(AuthState):
             self.code = ""
 
     @rx.event
-    def load(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        self._refresh(info.id)
-        self.history = session_views.history_of(info.id)
+    @signed_in
+    def load(self, caller: UserInfo):
+        self._refresh(caller.id)
+        self.history = session_views.history_of(caller.id)
 
     @rx.event
-    def new_code(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        link = linking.create_link_code(info.id)
+    @signed_in
+    def new_code(self, caller: UserInfo):
+        link = linking.create_link_code(caller.id)
         self.code, self.code_expires = link.code, link.expires_at_label
         if not self.waiting:
             return ProfileState.wait_for_link
 
     @rx.event
-    def unlink(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        linking.unlink(info.id)
-        self._refresh(info.id)
+    @signed_in
+    def unlink(self, caller: UserInfo):
+        linking.unlink(caller.id)
+        self._refresh(caller.id)
         return rx.toast("Telegram отвязан")
 
     @rx.event(background=True)
-    async def wait_for_link(self):
+    @signed_in(otherwise=quietly)
+    async def wait_for_link(self, caller: UserInfo):
         """While a code is shown, notice the moment the bot links the chat."""
         async with self:
             if self.waiting:
@@ -70,10 +65,11 @@ class ProfileState(AuthState):
                 async with self:
                     if not self.code or self.router.url.path.rstrip("/") not in (routes.PROFILE, routes.ONBOARDING):
                         return
-                    info = self._current_user()
-                    if info is None:
+                    # Re-checked on every poll: a revoked login stops the wait.
+                    viewer = self._current_user()
+                    if viewer is None:
                         return
-                    self._refresh(info.id)
+                    self._refresh(viewer.id)
                     if self.tg_linked:
                         yield rx.toast.success("Telegram привязан")
                         return
@@ -88,21 +84,17 @@ class OnboardingState(ProfileState):
     step: int = 0
 
     @rx.event
-    def load_onboarding(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        self._refresh(info.id)
-        self.step = 0 if not info.has_2fa else (1 if not self.tg_linked else 2)
+    @signed_in
+    def load_onboarding(self, caller: UserInfo):
+        self._refresh(caller.id)
+        self.step = 0 if not caller.has_2fa else (1 if not self.tg_linked else 2)
 
     @rx.event
     def go(self, step: int):
         self.step = max(0, min(3, int(step)))
 
     @rx.event
-    def finish(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
-        users.mark_onboarded(info.id)
+    @signed_in
+    def finish(self, caller: UserInfo):
+        users.mark_onboarded(caller.id)
         return rx.redirect(routes.DASHBOARD)

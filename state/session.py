@@ -12,7 +12,7 @@ from services.core import clock, db
 from services.core.errors import DomainError
 from services.core.settings import get_settings
 from services.telegram import delivery
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, quietly, signed_in
 from state.board import notify_board_changed
 from vdi_taxi import routes
 
@@ -35,16 +35,14 @@ class SessionPageState(AuthState):
     template_url: str = ""
 
     @rx.event
-    def load(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def load(self, caller: UserInfo):
         slot_id = str(self.router.page.params.get("slot", ""))
         self.error = ""
         self.session_id = 0
         self.loaded_version = db.board_version()
         try:
-            work = sessions.ensure_access(session_views.my_session_on_slot(info.id, slot_id))
+            work = sessions.ensure_access(session_views.my_session_on_slot(caller.id, slot_id))
         except DomainError as exc:
             self.error = exc.message
             self.slot_id = slot_id[:40]
@@ -55,8 +53,8 @@ class SessionPageState(AuthState):
         self.access_url = work.access_url
         self.is_demo_room = work.is_demo_room
         self.started_at_ms = int(work.started_at.timestamp() * 1000)
-        self.open_count = len(session_views.active_sessions_of(info.id))
-        self._load_template(work.slot_id, info.id)
+        self.open_count = len(session_views.active_sessions_of(caller.id))
+        self._load_template(work.slot_id, caller.id)
 
     def _load_template(self, slot_id: str, viewer_id: int) -> None:
         raw = str(self.router.url.query_parameters.get("template", ""))
@@ -71,17 +69,14 @@ class SessionPageState(AuthState):
             self.template_id, self.template_url = view.id, view.url
 
     @rx.event
-    async def release(self):
-        info = self._current_user()
-        if info is None:
-            yield rx.redirect(routes.LOGIN)
-            return
+    @signed_in
+    async def release(self, caller: UserInfo):
         if self.releasing or not self.slot_id:
             return
         self.releasing = True
         yield
         try:
-            ended = await asyncio.to_thread(sessions.release_slot, info.id, self.slot_id)
+            ended = await asyncio.to_thread(sessions.release_slot, caller.id, self.slot_id)
         except DomainError as exc:
             self.releasing = False
             yield rx.toast.error("Не удалось освободить слот", description=exc.message)
@@ -91,12 +86,10 @@ class SessionPageState(AuthState):
         yield rx.redirect(routes.session_end_page(ended.id))
 
     @rx.event
-    def extend(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def extend(self, caller: UserInfo):
         try:
-            work = sessions.extend_session(info.id, self.slot_id)
+            work = sessions.extend_session(caller.id, self.slot_id)
         except DomainError as exc:
             return rx.toast.error("Продлить не получилось", description=exc.message)
         notify_board_changed()
@@ -104,7 +97,8 @@ class SessionPageState(AuthState):
         return rx.toast.success("Сессия продлена", description=f"До {clock.hhmm(work.deadline_at)}")
 
     @rx.event(background=True)
-    async def leave_after_end(self):
+    @signed_in(otherwise=quietly)
+    async def leave_after_end(self, caller: UserInfo):
         """The session was ended elsewhere: show why, then go to its summary."""
         await asyncio.sleep(4)
         async with self:
@@ -153,10 +147,8 @@ class SessionEndState(AuthState):
         self.telegram_label, self.telegram_settled = sent.label, sent.settled
 
     @rx.event
-    def load(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def load(self, caller: UserInfo):
         raw = str(self.router.page.params.get("session_id", ""))
         self.error = ""
         self.dump_status = ""
@@ -164,7 +156,7 @@ class SessionEndState(AuthState):
             self.error = "Сессия не найдена"
             return None
         try:
-            work = session_views.session_for_viewer(int(raw), info.id, info.is_admin)
+            work = session_views.session_for_viewer(int(raw), caller.id, caller.is_admin)
         except DomainError as exc:
             self.error = exc.message
             return None
@@ -177,13 +169,14 @@ class SessionEndState(AuthState):
         self.duration = work.duration_label
         self.reason = work.end_reason_label if end else "Сессия ещё идёт"
         self._refresh_dump(work.user_id)
-        self.still_open = [OpenSlot(w.slot_id, w.service_name) for w in session_views.active_sessions_of(info.id)]
+        self.still_open = [OpenSlot(w.slot_id, w.service_name) for w in session_views.active_sessions_of(caller.id)]
         if not self.watching:
             return SessionEndState.watch_dump
         return None
 
     @rx.event(background=True)
-    async def watch_dump(self):
+    @signed_in(otherwise=quietly)
+    async def watch_dump(self, caller: UserInfo):
         """Show the dump and its delivery as they become ready (collection runs in the background)."""
         async with self:
             if self.watching:
@@ -195,10 +188,11 @@ class SessionEndState(AuthState):
                 async with self:
                     if not routes.is_session_end_page(self.router.url.path):
                         return
-                    info = self._current_user()
-                    if info is None or not self.session_id:
+                    # Re-checked on every poll: a revoked login stops the watch.
+                    viewer = self._current_user()
+                    if viewer is None or not self.session_id:
                         return
-                    work = session_views.session_for_viewer(self.session_id, info.id, info.is_admin)
+                    work = session_views.session_for_viewer(self.session_id, viewer.id, viewer.is_admin)
                     self._refresh_dump(work.user_id)
                     if self.dump_status in {"ready", "failed", "expired"} and self.telegram_settled:
                         return

@@ -10,11 +10,9 @@ import reflex as rx
 from services import queue, templates
 from services.core.errors import DomainError
 from services.templates import Skipped, TemplateView
-from state.auth import AuthState
+from state.auth import AuthState, UserInfo, admin_only, quietly, signed_in
 from state.board import notify_board_changed
 from vdi_taxi import routes
-
-REFUSED = "Только для администраторов"
 
 
 @dataclass(frozen=True)
@@ -83,19 +81,14 @@ class TemplatesState(AuthState):
         self.cards = [_card(v) for v in templates.list_templates(viewer_id)]
 
     @rx.event
-    def load_templates(self):
-        info = self._current_user()
-        if info is None:
-            return
-        self._refresh_cards(info.id)
+    @signed_in(otherwise=quietly)
+    def load_templates(self, caller: UserInfo):
+        self._refresh_cards(caller.id)
         self.slot_options = [SlotOption(i, n) for i, n in templates.slot_choices()]
 
     @rx.event
-    async def launch(self, template_id: int):
-        info = self._current_user()
-        if info is None:
-            yield rx.redirect(routes.LOGIN)
-            return
+    @signed_in
+    async def launch(self, caller: UserInfo, template_id: int):
         tid = _template_id(template_id)
         if tid is None:
             yield rx.toast.error("Шаблон не найден")
@@ -105,7 +98,7 @@ class TemplatesState(AuthState):
         self.launching = tid
         yield
         try:
-            result = await asyncio.to_thread(templates.launch, info.id, tid)
+            result = await asyncio.to_thread(templates.launch, caller.id, tid)
         except DomainError as exc:
             self.launching = 0
             yield rx.toast.error("Шаблон не запущен", description=exc.message)
@@ -116,7 +109,7 @@ class TemplatesState(AuthState):
         self.launch_name, self.launch_template_id = result.name, result.template_id
         self.launch_taken = result.taken
         self.launch_skipped = result.skipped
-        self._refresh_cards(info.id)
+        self._refresh_cards(caller.id)
         if not result.skipped:
             yield rx.toast.success(f"Запущен «{result.name}»", description=f"Занято слотов: {len(result.taken)}")
             yield rx.redirect(self._session_url(result.taken[0]))
@@ -127,16 +120,14 @@ class TemplatesState(AuthState):
         return routes.session_page(slot_id, str(self.launch_template_id))
 
     @rx.event
-    def queue_for_skipped(self):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def queue_for_skipped(self, caller: UserInfo):
         joined, problems = [], []
         for skipped in self.launch_skipped:
             if not skipped.queueable:
                 continue
             try:
-                place = queue.join_queue(info.id, skipped.slot_id)
+                place = queue.join_queue(caller.id, skipped.slot_id)
             except DomainError as exc:
                 problems.append(f"{skipped.service_name}: {exc.message}")
             else:
@@ -153,9 +144,10 @@ class TemplatesState(AuthState):
         return events
 
     @rx.event
-    def open_launched(self):
+    @signed_in(otherwise=quietly)
+    def open_launched(self, caller: UserInfo):
         self.launch_open = False
-        if self.launch_taken and self._current_user() is not None:
+        if self.launch_taken:
             return rx.redirect(self._session_url(self.launch_taken[0]))
         return None
 
@@ -165,17 +157,15 @@ class TemplatesState(AuthState):
 
     # --------------------------------------------------------------------- admin
 
-    def _reload_lists(self, info) -> None:
-        self._refresh_cards(info.id)
-        if info.is_admin:
-            self.editor = [_card(v) for v in templates.all_templates(info.id)]
+    def _reload_lists(self, caller: UserInfo) -> None:
+        self._refresh_cards(caller.id)
+        if caller.is_admin:
+            self.editor = [_card(v) for v in templates.all_templates(caller.id)]
 
     @rx.event
-    def load_admin(self):
-        info = self._current_admin()
-        if info is None:
-            return
-        self._reload_lists(info)
+    @admin_only(otherwise=quietly)
+    def load_admin(self, caller: UserInfo):
+        self._reload_lists(caller)
         self.slot_options = [SlotOption(i, n) for i, n in templates.slot_choices()]
 
     def _open_new(self, personal: bool) -> None:
@@ -184,24 +174,20 @@ class TemplatesState(AuthState):
         self.form_open = True
 
     @rx.event
-    def new_template(self):
-        if self._current_admin() is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    def new_template(self, caller: UserInfo):
         self._open_new(personal=False)
         return None
 
     @rx.event
-    def new_personal_template(self):
-        if self._current_user() is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def new_personal_template(self, caller: UserInfo):
         self._open_new(personal=True)
         return None
 
     @rx.event
-    def edit_template(self, template_id: int):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def edit_template(self, caller: UserInfo, template_id: int):
         tid = _template_id(template_id)
         # The lists only hold what this person may see; saving checks the right to change it.
         card = next((t for t in [*self.editor, *self.cards] if t.id == tid), None)
@@ -231,10 +217,8 @@ class TemplatesState(AuthState):
             self.form_slots = [s for s in self.form_slots if s != slot_id]
 
     @rx.event
-    def save_template(self, form: dict):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def save_template(self, caller: UserInfo, form: dict):
         data = {
             "name": str(form.get("name", ""))[:200],
             "url": str(form.get("url", ""))[:600],
@@ -243,27 +227,25 @@ class TemplatesState(AuthState):
         }
         try:
             view = templates.save_template(
-                info.id, data, self.form_id or None, self._client_ip(), personal=self.form_personal
+                caller.id, data, self.form_id or None, self._client_ip(), personal=self.form_personal
             )
         except DomainError as exc:
             self.form_error = exc.message
             return None
         creating = not self.form_id
         self.form_open = False
-        self._reload_lists(info)
+        self._reload_lists(caller)
         return rx.toast.success("Шаблон создан" if creating else "Шаблон сохранён", description=view.name)
 
     @rx.event
-    def delete_template(self, template_id: int):
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
+    @signed_in
+    def delete_template(self, caller: UserInfo, template_id: int):
         tid = _template_id(template_id)
         if tid is None:
             return rx.toast.error("Шаблон не найден")
         try:
-            name = templates.delete_template(info.id, tid, self._client_ip())
+            name = templates.delete_template(caller.id, tid, self._client_ip())
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        self._reload_lists(info)
+        self._reload_lists(caller)
         return rx.toast.success("Шаблон удалён", description=name)

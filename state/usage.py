@@ -9,9 +9,7 @@ import reflex as rx
 
 from services import analytics
 from services.core.errors import DomainError
-from state.auth import AuthState
-
-REFUSED = "Только для администраторов"
+from state.auth import AuthState, UserInfo, admin_only, quietly
 
 
 @dataclass(frozen=True)
@@ -69,14 +67,12 @@ class UsageState(AuthState):
         return 60 + 30 * max(len(self.usage), 1)
 
     @rx.event
-    async def load_usage(self):
-        info = self._current_admin()
-        if info is None:
-            return
+    @admin_only(otherwise=quietly)
+    async def load_usage(self, caller: UserInfo):
         self.loading, self.error = True, ""
         yield
         try:
-            report = await asyncio.to_thread(analytics.utilisation, info.id, self.period)
+            report = await asyncio.to_thread(analytics.utilisation, caller.id, self.period)
         except DomainError as exc:
             self.loading, self.error = False, exc.message
             return
@@ -117,11 +113,9 @@ class UsageState(AuthState):
         self.work_hours, self.total_hours = report.work_hours, round(report.total_hours, 1)
 
     @rx.event
-    async def set_period(self, period: str | list[str]):
+    @admin_only
+    async def set_period(self, caller: UserInfo, period: str | list[str]):
         period = str(period[0] if isinstance(period, list) and period else period)
-        if self._current_admin() is None:
-            yield rx.toast.error(REFUSED)
-            return
         if period not in analytics.PERIODS:
             yield rx.toast.error("Неизвестный период")
             return
@@ -129,12 +123,10 @@ class UsageState(AuthState):
         yield UsageState.load_usage
 
     @rx.event
-    async def export_csv(self):
-        info = self._current_admin()
-        if info is None:
-            return rx.toast.error(REFUSED)
+    @admin_only
+    async def export_csv(self, caller: UserInfo):
         try:
-            report = await asyncio.to_thread(analytics.utilisation, info.id, self.period)
+            report = await asyncio.to_thread(analytics.utilisation, caller.id, self.period)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         # The byte order mark lets spreadsheet programs read the Cyrillic headers as UTF-8.
