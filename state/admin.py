@@ -16,6 +16,9 @@ from services.users import UserRow
 from state.auth import AuthState, UserInfo, admin_only, to_dashboard
 from state.board import notify_board_changed
 
+# The journal filter's "every kind" choice: a code, since kinds are codes and the label is the page's business.
+ALL_KINDS = "*"
+
 
 class AdminState(AuthState):
     docker: str = ""
@@ -55,7 +58,7 @@ class AdminState(AuthState):
         self.outbox_pending, self.outbox_failed, self.rooms = h.outbox_pending, h.outbox_failed, h.rooms
         self.people = users.user_rows(admin_id)
         self.audit = journal.audit_rows(admin_id, self.audit_filter)
-        self.audit_kinds = ["все", *journal.audit_kinds(admin_id)]
+        self.audit_kinds = journal.audit_kinds(admin_id)
         self.services = slots.slot_rows(admin_id)
 
     # ------------------------------------------------------------ services tab
@@ -169,8 +172,12 @@ class AdminState(AuthState):
     @rx.event
     @admin_only
     def set_audit_filter(self, caller: UserInfo, kind: str):
-        self.audit_filter = "" if kind == "все" else str(kind)[:40]
+        kind = str(kind)[:40]
+        if kind != ALL_KINDS and kind not in journal.audit_kinds(caller.id):
+            return rx.toast.error("Неизвестный тип события")
+        self.audit_filter = "" if kind == ALL_KINDS else kind
         self.audit = journal.audit_rows(caller.id, self.audit_filter)
+        return None
 
     @rx.event
     @admin_only

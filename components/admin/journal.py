@@ -4,7 +4,7 @@ import reflex as rx
 
 from components.common import data_table
 from services.journal import AuditRow
-from state.admin import AdminState
+from state.admin import ALL_KINDS, AdminState
 
 
 def _audit_row(a: AuditRow) -> rx.Component:
@@ -23,11 +23,14 @@ def journal_tab() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text("Событие:", size="2"),
-            rx.select(
-                AdminState.audit_kinds,
-                value=rx.cond(AdminState.audit_filter == "", "все", AdminState.audit_filter),
+            rx.select.root(
+                rx.select.trigger(aria_label="Фильтр событий"),
+                rx.select.content(
+                    rx.select.item("все", value=ALL_KINDS),
+                    rx.foreach(AdminState.audit_kinds, lambda kind: rx.select.item(kind, value=kind)),
+                ),
+                value=rx.cond(AdminState.audit_filter == "", ALL_KINDS, AdminState.audit_filter),
                 on_change=AdminState.set_audit_filter,
-                aria_label="Фильтр событий",
             ),
             align="center",
             spacing="2",
