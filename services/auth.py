@@ -13,6 +13,7 @@ import segno
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+from services import alerts
 from services.core import audit, clock, crypto
 from services.core.db import session_scope
 from services.core.errors import DomainError
@@ -21,7 +22,7 @@ from services.core.settings import get_settings
 
 ISSUER = "VDI Такси"
 TOTP_STEP = 30
-# Failures older than this stop counting towards an IP lock.
+# Failures older than this stop counting (towards a lock or a burst alert).
 FAILURE_WINDOW = timedelta(minutes=15)
 # A real hash to compare against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(rounds=12))
@@ -92,48 +93,86 @@ def _password_matches(password: str, hashed: str) -> bool:
 # ---------------------------------------------------------------- throttling
 
 
-def _lock_seconds(failures: int) -> int:
+def _lock_seconds(failures: int, threshold: int) -> int:
     s = get_settings()
-    over = failures - s.login_lock_threshold
+    over = failures - threshold
     if over < 0:
         return 0
     return min(s.login_lock_base_seconds * (2**over), s.login_lock_max_seconds)
 
 
-def _throttle_keys(username: str, client_ip: str) -> list[str]:
-    keys = [f"user:{username.lower()}"]
-    if client_ip:
-        keys.append(f"ip:{client_ip}")
-    return keys
+@dataclass(frozen=True)
+class _Keys:
+    """Throttle counters for one attempt. Never a lock on the account alone: anyone could
+    then lock anyone out. The account key only counts, to alert admins about a burst."""
+
+    pair: str  # this account from this address: locks after a few failures
+    address: str  # this address, any account: locks after many failures
+    account: str  # this account, any address: never locks, only alerts
+
+    @property
+    def locking(self) -> list[tuple[str, int]]:
+        s = get_settings()
+        return [(self.pair, s.login_lock_threshold), (self.address, s.login_ip_lock_threshold)]
 
 
-def _check_lock(session: Session, keys: list[str], now: datetime) -> None:
-    for key in keys:
+def _throttle_keys(username: str, client_ip: str) -> _Keys:
+    name = username.lower()[:64]
+    ip = client_ip[:64] or "unknown"
+    return _Keys(pair=f"pair:{name}@{ip}", address=f"ip:{ip}", account=f"burst:{name}")
+
+
+def _check_lock(session: Session, keys: _Keys, now: datetime) -> None:
+    for key, _ in keys.locking:
         row = session.get(LoginThrottle, key)
         if row and row.locked_until and row.locked_until > now:
             wait = int((row.locked_until - now).total_seconds()) + 1
             raise AuthError(f"Слишком много неудачных попыток. Повторите через {wait} с.")
 
 
-def _record_failure(session: Session, keys: list[str], now: datetime, client_ip: str, username: str) -> None:
-    for key in keys:
-        row = session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, updated_at=now)
-        elif row.updated_at < now - FAILURE_WINDOW and not (row.locked_until and row.locked_until > now):
-            row.failures = 0
-        row.failures += 1
-        row.updated_at = now
-        seconds = _lock_seconds(row.failures)
+def _bump(session: Session, key: str, now: datetime) -> LoginThrottle:
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0, updated_at=now)
+    elif row.updated_at < now - FAILURE_WINDOW and not (row.locked_until and row.locked_until > now):
+        row.failures = 0
+    row.failures += 1
+    row.updated_at = now
+    session.add(row)
+    return row
+
+
+def _record_failure(session: Session, keys: _Keys, now: datetime, client_ip: str, username: str) -> bool:
+    """Count a failure; True when it starts a burst against the account that admins must hear about."""
+    for key, threshold in keys.locking:
+        row = _bump(session, key, now)
+        seconds = _lock_seconds(row.failures, threshold)
         if seconds:
             row.locked_until = now + timedelta(seconds=seconds)
             audit.record(session, "login_locked", subject=key, detail=f"{seconds} s", client_ip=client_ip)
-        session.add(row)
     audit.record(session, "login_failed", subject=username[:64], client_ip=client_ip)
+    burst = _bump(session, keys.account, now)
+    # Exactly at the threshold: once per burst (the counter restarts after a quiet window).
+    if burst.failures == get_settings().login_alert_threshold:
+        audit.record(
+            session, "login_burst", subject=username[:64], detail=f"{burst.failures} failures", client_ip=client_ip
+        )
+        return True
+    return False
 
 
-def _clear_failures(session: Session, username: str) -> None:
-    row = session.get(LoginThrottle, f"user:{username.lower()}")
+def _alert_burst(username: str, client_ip: str, now: datetime) -> None:
+    s = get_settings()
+    alerts.alert_admins(
+        "login_burst",
+        f"🚨 {s.login_alert_threshold} неудачных входов подряд в учётную запись «{username[:64]}» "
+        f"за {int(FAILURE_WINDOW.total_seconds() // 60)} мин.\nПоследний адрес: {client_ip or 'неизвестен'}",
+        f"login_burst:{username[:64]}:{now.isoformat()}",
+    )
+
+
+def _clear_failures(session: Session, keys: _Keys) -> None:
+    row = session.get(LoginThrottle, keys.pair)
     if row:
         session.delete(row)
 
@@ -294,37 +333,41 @@ def login(username: str, password: str, totp_code: str = "", client_ip: str = ""
         _check_lock(session, keys, now)
         user = session.exec(select(User).where(User.username == username)).first()
         ok = _password_matches(password, user.password_hash if user else _DUMMY_HASH.decode())
+        burst = False
         if user is None or not ok:
-            _record_failure(session, keys, now, client_ip, username)
+            burst = _record_failure(session, keys, now, client_ip, username)
             failure: AuthError | None = AuthError("Неверный логин или пароль")
         elif not user.is_active:
             failure = AuthError("Учётная запись отключена. Обратитесь к администратору.")
         elif user.totp_secret_enc:
-            failure = _check_second_factor(session, user, totp_code, now, keys, client_ip)
+            failure, burst = _check_second_factor(session, user, totp_code, now, keys, client_ip)
         else:
             failure = None
         if failure is None:
             assert user is not None
-            _clear_failures(session, username)
+            _clear_failures(session, keys)
             token = _issue_token(session, user, client_ip, now)
             audit.record(session, "login", actor_id=user.id, subject=username, client_ip=client_ip)
             return LoginResult(token=token, user=UserInfo.of(user))
     # Raised after the block so the failure counters are committed.
+    if burst:
+        _alert_burst(username, client_ip, now)
     raise failure
 
 
 def _check_second_factor(
-    session: Session, user: User, code: str, now: datetime, keys: list[str], client_ip: str
-) -> AuthError | None:
+    session: Session, user: User, code: str, now: datetime, keys: _Keys, client_ip: str
+) -> tuple[AuthError | None, bool]:
+    """The failure (if any) and whether it started a burst."""
     assert user.id is not None and user.totp_secret_enc
     code = (code or "").strip()
     if not code:
-        return AuthError("Введите код 2FA из приложения-аутентификатора")
+        return AuthError("Введите код 2FA из приложения-аутентификатора"), False
     step = _matching_step(crypto.decrypt(user.totp_secret_enc), code, now)
     if step is None:
-        _record_failure(session, keys, now, client_ip, user.username)
-        return AuthError("Неверный код 2FA")
+        burst = _record_failure(session, keys, now, client_ip, user.username)
+        return AuthError("Неверный код 2FA"), burst
     if not _consume_step(session, user.id, step):
-        _record_failure(session, keys, now, client_ip, user.username)
-        return AuthError("Этот код уже использован. Дождитесь следующего кода.")
-    return None
+        burst = _record_failure(session, keys, now, client_ip, user.username)
+        return AuthError("Этот код уже использован. Дождитесь следующего кода."), burst
+    return None, False

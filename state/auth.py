@@ -19,6 +19,7 @@ import reflex as rx
 
 from services import auth
 from services.auth import UserInfo
+from services.core import netaddr
 from services.core.settings import get_settings
 from vdi_taxi import routes
 
@@ -54,7 +55,13 @@ class AuthState(rx.State):
         self.has_2fa = info.has_2fa
 
     def _client_ip(self) -> str:
-        return self.router.session.client_ip or ""
+        # Reflex gives the socket's direct peer (trusted_proxy_hops is left at 0) and the
+        # handshake headers; the forwarded header counts only from a configured proxy.
+        return netaddr.client_address(
+            self.router.session.client_ip or "",
+            self.router.headers.raw_headers,
+            get_settings().trusted_proxies,
+        )
 
     @rx.var
     def initial(self) -> str:

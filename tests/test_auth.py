@@ -8,11 +8,11 @@ import pyotp
 import pytest
 from sqlmodel import select
 
-from services import auth, users
+from services import auth, runtime, users
 from services.auth import AuthError
 from services.core import clock, crypto
 from services.core.db import session_scope
-from services.core.models import AuditEvent, User
+from services.core.models import AuditEvent, Notification, User
 
 T0 = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
 
@@ -135,33 +135,74 @@ def test_forged_or_tampered_tokens_are_refused(make_user):
     assert auth.resolve_token("") is None
 
 
-def test_repeated_failures_lock_the_account_for_a_growing_delay(make_user):
+def test_repeated_failures_from_one_address_throttle_that_address_for_a_growing_delay(make_user):
     clock.freeze(T0)
     make_user("maria")
     for _ in range(3):  # threshold is 3 in tests
         with pytest.raises(AuthError, match="Неверный логин"):
             auth.login("maria", "bad-password", client_ip="10.0.0.7")
-    # Even the right password is refused while locked.
+    # The guessing address is refused even with the right password...
     with pytest.raises(AuthError, match=r"Повторите через 3\d с"):
-        auth.login("maria", "correct-horse", client_ip="10.0.0.8")
+        auth.login("maria", "correct-horse", client_ip="10.0.0.7")
     clock.freeze(T0 + timedelta(seconds=31))
     with pytest.raises(AuthError, match="Неверный логин"):
-        auth.login("maria", "bad-password", client_ip="10.0.0.8")
-    # Fourth failure doubles the lock.
+        auth.login("maria", "bad-password", client_ip="10.0.0.7")
+    # Fourth failure doubles the delay.
     with pytest.raises(AuthError, match=r"Повторите через 6\d с"):
-        auth.login("maria", "correct-horse", client_ip="10.0.0.9")
+        auth.login("maria", "correct-horse", client_ip="10.0.0.7")
     clock.freeze(T0 + timedelta(seconds=31 + 61))
-    assert auth.login("maria", "correct-horse", client_ip="10.0.0.9").user.username == "maria"
+    assert auth.login("maria", "correct-horse", client_ip="10.0.0.7").user.username == "maria"
     with session_scope() as session:
         kinds = [e.kind for e in session.exec(select(AuditEvent)).all()]
     assert "login_locked" in kinds and "login" in kinds
 
 
-def test_one_ip_guessing_many_accounts_gets_locked(make_user):
+def test_an_attacker_hammering_an_account_cannot_lock_its_owner_out(make_user):
+    clock.freeze(T0)
+    uid = make_user("boss", admin=True).id
+    secret = _enrol(uid)
+    for attempt in range(12):
+        with pytest.raises(AuthError):
+            auth.login("boss", f"guess-{attempt}", client_ip="203.0.113.66")
+    with pytest.raises(AuthError, match="Повторите через"):
+        auth.login("boss", "correct-horse", pyotp.TOTP(secret).at(clock.now()), client_ip="203.0.113.66")
+    # The owner, from her own address, with password and code, gets in at once.
+    clock.freeze(T0 + timedelta(seconds=40))
+    result = auth.login("boss", "correct-horse", pyotp.TOTP(secret).at(clock.now()), client_ip="10.0.0.5")
+    assert result.user.username == "boss"
+
+
+def test_many_addresses_failing_on_one_account_alert_admins_once_per_burst(make_user, monkeypatch):
+    monkeypatch.setenv("VDI_LOGIN_ALERT_THRESHOLD", "5")
+    runtime.reset()
     clock.freeze(T0)
     make_user("maria")
-    for name in ("a1", "a2", "a3"):
+    admin_id = make_user("boss", admin=True).id
+    for attempt in range(9):
         with pytest.raises(AuthError):
+            auth.login("maria", "bad-password", client_ip=f"198.51.100.{attempt + 1}")
+    with session_scope() as session:
+        alerts = session.exec(select(Notification).where(Notification.kind == "login_burst")).all()
+        bursts = session.exec(select(AuditEvent).where(AuditEvent.kind == "login_burst")).all()
+    assert [n.user_id for n in alerts] == [admin_id]
+    assert "maria" in alerts[0].text
+    assert [b.subject for b in bursts] == ["maria"]
+    # After a quiet window a new burst alerts again.
+    clock.freeze(T0 + timedelta(minutes=30))
+    for attempt in range(5):
+        with pytest.raises(AuthError):
+            auth.login("maria", "bad-password", client_ip=f"198.51.100.{attempt + 50}")
+    with session_scope() as session:
+        assert len(session.exec(select(Notification).where(Notification.kind == "login_burst")).all()) == 2
+
+
+def test_one_address_guessing_many_accounts_gets_throttled(make_user, monkeypatch):
+    monkeypatch.setenv("VDI_LOGIN_IP_LOCK_THRESHOLD", "4")
+    runtime.reset()
+    clock.freeze(T0)
+    make_user("maria")
+    for name in ("a1", "a2", "a3", "a4"):
+        with pytest.raises(AuthError, match="Неверный логин"):
             auth.login(name, "whatever-pass", client_ip="10.9.9.9")
     with pytest.raises(AuthError, match="Повторите через"):
         auth.login("maria", "correct-horse", client_ip="10.9.9.9")

@@ -14,6 +14,7 @@ a short explicit key and a low bcrypt cost instead of silently running with them
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -113,12 +114,28 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
+def _networks(value: Any) -> tuple[str, ...]:
+    """``127.0.0.1, 172.16.0.0/12`` -> normalised networks; anything else is refused."""
+    if not isinstance(value, str):
+        return tuple(value)
+    networks: list[str] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
 Lower = BeforeValidator(_lower)
 TimeOfDay = Annotated[int, BeforeValidator(_time_of_day)]
 # NoDecode: the value is plain text such as 30,60,120, not the JSON pydantic-settings expects for lists.
 MinutesList = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_minutes_list)]
 Weekdays = Annotated[frozenset[int], NoDecode, BeforeValidator(_weekdays)]
 ResolvedPath = Annotated[Path, AfterValidator(_resolved)]
+Networks = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_networks)]
 
 
 def _data_dir_from_env() -> Path:
@@ -170,6 +187,10 @@ class RoomSettings(_Env):
     api_mode: Annotated[Literal["published", "network"], Lower] = var("ROOM_API_MODE", "published")
     network: str = var("ROOM_NETWORK", "")
     memory: str = var("ROOM_MEMORY", "3g")
+    # Process and CPU ceilings, so one room (a fork bomb, a runaway page) cannot starve the host.
+    # Chromium with a dozen tabs runs a few hundred threads (each counts as a pid).
+    pids_limit: int = var("ROOM_PIDS_LIMIT", 1024, ge=64)
+    cpus: float = var("ROOM_CPUS", 2.0, ge=0.1, le=64)
     screen: str = var("ROOM_SCREEN", "1920x1080@30")
     policy_file: Path = var("ROOM_POLICY_FILE", ROOT_DIR / "deploy" / "neko" / "policies.json")
     reconcile_seconds: int = var("RECONCILE_SECONDS", 30, ge=2)
@@ -253,6 +274,12 @@ class Settings(_Env):
     login_lock_threshold: int = var("LOGIN_LOCK_THRESHOLD", 5, ge=1)
     login_lock_base_seconds: int = var("LOGIN_LOCK_BASE_SECONDS", 30, ge=1)
     login_lock_max_seconds: int = var("LOGIN_LOCK_MAX_SECONDS", 3600, ge=1)
+    # Failures from one address (any accounts) before that address is throttled.
+    login_ip_lock_threshold: int = var("LOGIN_IP_LOCK_THRESHOLD", 20, ge=1)
+    # Failures against one account (any addresses) within the window that alert the admins.
+    login_alert_threshold: int = var("LOGIN_ALERT_THRESHOLD", 10, ge=1)
+    # Direct peers whose X-Forwarded-For / X-Real-IP is believed (the reverse proxy).
+    trusted_proxies: Networks = var("TRUSTED_PROXIES", ())
     room_provider: Annotated[Literal["demo", "docker"], Lower] = var("ROOM_PROVIDER", "demo")
     demo_data: bool = var("DEMO_DATA", default_factory=lambda data: data.get("env") != "production")
     board_poll_ms: int = var("BOARD_POLL_MS", 500, ge=50)
