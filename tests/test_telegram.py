@@ -62,6 +62,36 @@ def test_linking_with_a_one_time_code(tg, make_user):
     assert linking.user_for_chat(1001).id == anna.id
 
 
+def test_link_codes_carry_at_least_40_bits_and_are_easy_to_type(make_user):
+    anna = make_user("anna")
+    codes = {linking.create_link_code(anna.id).code for _ in range(50)}
+    assert len(codes) == 50
+    for code in codes:
+        assert len(code) >= 10 and set(code) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    # Typed in lower case with a space, it still works.
+    code = linking.create_link_code(anna.id).code
+    assert linking.link_chat(f"{code[:5].lower()} {code[5:]}", 3003).id == anna.id
+
+
+def test_a_chat_guessing_codes_must_wait_after_five_wrong_ones(tg, make_user):
+    anna = make_user("anna")
+    code = linking.create_link_code(anna.id).code
+    for n in range(5):
+        tg.push_message(1001, f"/start GUESS{n:05d}")
+    tg.push_message(1001, f"/start {code}")  # even the right code waits now
+    tg.push_message(2002, "/start ANOTHERONE")  # other chats are not affected
+    _pump()
+    replies = [m.text for m in tg.messages_to(1001)]
+    assert all("Код не подошёл" in r for r in replies[:5])
+    assert "Подождите" in replies[5]
+    assert linking.user_for_chat(1001) is None
+    assert "Код не подошёл" in tg.messages_to(2002)[0].text
+    clock.freeze(clock.now() + timedelta(minutes=16))
+    tg.push_message(1001, f"/start {linking.create_link_code(anna.id).code}")
+    _pump()
+    assert tg.messages_to(1001)[-1].text.startswith("✅ Аккаунт привязан!")
+
+
 def test_an_expired_code_is_refused(tg, make_user):
     anna = make_user("anna")
     code = linking.create_link_code(anna.id).code

@@ -13,7 +13,7 @@ from sqlmodel import select
 from services.core import clock, crypto
 from services.core.db import session_scope
 from services.core.errors import DomainError
-from services.core.models import TelegramLinkCode, User
+from services.core.models import LoginThrottle, TelegramLinkCode, User
 from services.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,58 @@ class LinkCode:
         return f"https://t.me/{bot_username}?start={self.code}" if bot_username else ""
 
 
+# Crockford's base32: no I, L, O or U, so a code read off a screen is typed right.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 10 x 5 bits = 50 bits
+# Wrong codes a chat may send before it has to wait (counted in the database, so across workers).
+MAX_WRONG_CODES = 5
+WRONG_CODE_WINDOW = timedelta(minutes=15)
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _normalise(code: str) -> str:
+    """What the person meant: case, spaces and dashes do not matter, look-alikes are mapped."""
+    raw = (code or "").strip().upper().replace("-", "").replace(" ", "")
+    return raw.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))[:64]
+
+
+def _chat_key(chat_id: int) -> str:
+    return f"tg-link:{chat_id}"
+
+
+def _chat_locked_for(chat_id: int) -> int:
+    """Seconds this chat must still wait before trying another code (0: it may try)."""
+    now = clock.now()
+    with session_scope() as session:
+        row = session.get(LoginThrottle, _chat_key(chat_id))
+        if row and row.locked_until and row.locked_until > now:
+            return int((row.locked_until - now).total_seconds()) + 1
+    return 0
+
+
+def _count_wrong_code(chat_id: int) -> None:
+    now = clock.now()
+    with session_scope() as session:
+        key = _chat_key(chat_id)
+        row = session.get(LoginThrottle, key, with_for_update=True)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, updated_at=now)
+        elif row.updated_at < now - WRONG_CODE_WINDOW:
+            row.failures, row.locked_until = 0, None
+        if row.failures == 0:
+            row.updated_at = now  # the window starts at the first wrong code
+        row.failures += 1
+        if row.failures >= MAX_WRONG_CODES:
+            row.locked_until = row.updated_at + WRONG_CODE_WINDOW
+        session.add(row)
+
+
 def create_link_code(user_id: int) -> LinkCode:
     """A fresh one-time code; older unused codes of the person stop working."""
-    code = secrets.token_hex(4).upper()
+    code = _new_code()
     expires = clock.now() + timedelta(minutes=get_settings().telegram.link_code_minutes)
     with session_scope() as session:
         session.exec(
@@ -47,12 +96,20 @@ def create_link_code(user_id: int) -> LinkCode:
 
 
 def link_chat(code: str, chat_id: int) -> User:
-    code = (code or "").strip().upper()
+    wait = _chat_locked_for(chat_id)
+    if wait:
+        raise DomainError(f"Слишком много неверных кодов. Подождите {wait // 60 + 1} мин. и попробуйте снова.")
+    code = _normalise(code)
     now = clock.now()
     with session_scope() as session:
         row = session.get(TelegramLinkCode, crypto.token_digest(code)) if code else None
-        if row is None or row.used_at is not None or row.expires_at <= now:
-            raise DomainError("Код не подошёл или устарел. Получите новый в профиле VDI Такси.")
+        wrong = row is None or row.used_at is not None or row.expires_at <= now
+    if wrong:
+        _count_wrong_code(chat_id)
+        raise DomainError("Код не подошёл или устарел. Получите новый в профиле VDI Такси.")
+    with session_scope() as session:
+        row = session.get(TelegramLinkCode, crypto.token_digest(code))
+        assert row is not None
         claimed = session.exec(
             update(TelegramLinkCode)
             .where(TelegramLinkCode.code_hash == row.code_hash, TelegramLinkCode.used_at.is_(None))
