@@ -240,9 +240,28 @@ CSV_HEADER = (
 )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([_cell(v) for v in row])
+
+
 def to_csv(data: Utilisation) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     tz = get_settings().tz
     writer.writerow([f"Период: {data.start.astimezone(tz):%d.%m.%Y %H:%M} – {data.end.astimezone(tz):%d.%m.%Y %H:%M}"])
     writer.writerow(CSV_HEADER)

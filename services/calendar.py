@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
 
-from services.core import clock
+from services.core import audit, clock
 from services.core.db import session_scope
+from services.core.errors import DomainError
 from services.core.models import Booking, Slot, SlotSession, User
 from services.core.settings import get_settings
 
@@ -122,8 +123,38 @@ def feed_token(user_id: int) -> str:
         return user.ics_token
 
 
+def rotate_feed_token(user_id: int, client_ip: str = "") -> str:
+    """A new secret for the feed URL; the old URL stops working at once."""
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise DomainError("Учётная запись недоступна")
+        user.ics_token = secrets.token_urlsafe(24)
+        session.add(user)
+        audit.record(session, "ics_rotated", actor_id=user_id, subject=user.username, client_ip=client_ip)
+        return user.ics_token
+
+
 def _ics_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """TEXT value escaping (RFC 5545 3.3.11); a bare CR would otherwise end the line."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
+def _ics_fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 character."""
+    parts: list[str] = []
+    current, size, limit = "", 0, 75
+    for ch in line:
+        width = len(ch.encode())
+        if size + width > limit:
+            parts.append(current)
+            # Continuation lines start with a space, which counts towards their 75 octets.
+            current, size, limit = "", 0, 74
+        current += ch
+        size += width
+    parts.append(current)
+    return "\r\n ".join(parts)
 
 
 def _ics_time(dt: datetime) -> str:
@@ -166,4 +197,4 @@ def ics_feed(token: str) -> str | None:
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"

