@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import secrets
+import shutil
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from services.core.db import bump_board_version, session_scope
 from services.core.models import Dump, SlotSession
 from services.core.settings import get_settings
 from services.rooms import base as rooms
+from services.rooms import room_files
 from services.rooms.base import Artifacts, RoomProvider
 from services.session_views import get_session
 
@@ -83,7 +85,9 @@ def _index_html(info, found: Artifacts, file_names: list[str], tz) -> str:
         )
         or "<tr><td colspan=3>Страниц не найдено</td></tr>"
     )
-    files = "".join(f'<li><a href="files/{html.escape(n)}">{html.escape(n)}</a></li>' for n in file_names)
+    files = "".join(
+        f'<li><a href="files/{html.escape(room_files.archive_name(n))}">{html.escape(n)}</a></li>' for n in file_names
+    )
     missing = "".join(f"<li>{html.escape(m)}</li>" for m in found.missing)
     clipboard = f"<pre>{html.escape(found.clipboard)}</pre>" if found.clipboard else "<p>—</p>"
     shot = '<img src="screenshot.jpg" alt="Скриншот" style="max-width:100%">' if found.screenshot else "<p>—</p>"
@@ -112,7 +116,7 @@ def _pack(info, found: Artifacts, target: Path) -> list[str]:
     with files.create_private(target) as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, path in found.files:
             try:
-                zf.write(path, f"files/{name}")
+                zf.write(path, f"files/{room_files.archive_name(name)}")
                 names.append(name)
             except OSError as exc:
                 found.missing.append(f"файл {name} ({exc.__class__.__name__})")
@@ -173,7 +177,11 @@ def collect_for_session(session_id: int, provider: RoomProvider | None = None) -
     stamp = f"{info.started_at.astimezone(get_settings().tz):%Y%m%d-%H%M}"
     # The random part makes the file name a capability: it is the download link's secret.
     target = dumps_dir() / f"{session_id}-{secrets.token_hex(16)}.zip"
-    names = _pack(info, found, target)
+    try:
+        names = _pack(info, found, target)
+    finally:
+        if found.staging is not None:
+            shutil.rmtree(found.staging, ignore_errors=True)
     try:
         provider.clear_downloads(info.slot_id, names)
     except OSError:

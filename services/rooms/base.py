@@ -60,6 +60,8 @@ class Artifacts:
     clipboard: str | None = None
     screenshot: bytes | None = None
     missing: list[str] = field(default_factory=list)
+    # A private directory holding copies of the room's files; removed once the dump is packed.
+    staging: Path | None = None
 
 
 class RoomProvider(ABC):

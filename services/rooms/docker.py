@@ -8,9 +8,12 @@ tabs. Containers themselves are handled by RoomContainers; upkeep by reconcile.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import sqlite3
+import tempfile
 import threading
+from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import update
@@ -20,6 +23,7 @@ from services.core import clock, crypto
 from services.core.db import session_scope
 from services.core.models import RoomGrant, SlotSession, User
 from services.rooms import reconcile as upkeep
+from services.rooms import room_files
 from services.rooms.base import Artifacts, Presence, RoomAccess, RoomProvider, RoomUnavailable
 from services.rooms.chromium_history import read_visits
 from services.rooms.containers import ENGINE_ERRORS, RoomContainers
@@ -124,18 +128,31 @@ class DockerRoomProvider(RoomContainers, RoomProvider):
             log.exception("resetting room %s failed", slot_id)
 
     def collect(self, slot_id: str, started_at, ended_at) -> Artifacts:
-
-        found = Artifacts()
+        # Everything the room wrote is copied into an app-owned staging directory through
+        # room_files (no symlinks, nothing outside the room's directories); dumps removes it.
+        staging = Path(tempfile.mkdtemp(prefix=f"vdi-collect-{slot_id}-"))
+        found = Artifacts(staging=staging)
         try:
-            found.visits = read_visits(self.profile_dir(slot_id) / "Default" / "History", started_at, ended_at)
+            history = self._stage_history(slot_id, staging)
+            found.visits = read_visits(history, started_at, ended_at)
         except (OSError, sqlite3.Error) as exc:
             found.missing.append(f"история посещений ({exc.__class__.__name__})")
         since = started_at.timestamp() - 5
-        downloads = self.downloads_dir(slot_id)
-        if downloads.exists():
-            for path in sorted(downloads.iterdir()):
-                if path.is_file() and path.stat().st_mtime >= since and not path.name.endswith(".crdownload"):
-                    found.files.append((path.name, path))
+        (staging / "files").mkdir()
+        try:
+            dir_fd = room_files.open_dir(self.downloads_dir(slot_id))
+        except OSError:
+            dir_fd = None
+        if dir_fd is not None:
+            try:
+                for n, name in enumerate(room_files.list_names(dir_fd)):
+                    if name.endswith(".crdownload"):
+                        continue
+                    staged = staging / "files" / str(n)
+                    if room_files.copy_regular(dir_fd, name, staged, min_mtime=since):
+                        found.files.append((name, staged))
+            finally:
+                os.close(dir_fd)
         try:
             container = self.container_of(slot_id)
             result = (
@@ -156,6 +173,19 @@ class DockerRoomProvider(RoomContainers, RoomProvider):
         except RoomUnavailable:
             found.missing.append("скриншот (комната не ответила)")
         return found
+
+    def _stage_history(self, slot_id: str, staging: Path) -> Path:
+        """The browser's History database (and its journal), copied without following links."""
+        target = staging / "History"
+        dir_fd = room_files.open_dir(self.profile_dir(slot_id), "Default")
+        try:
+            if not room_files.copy_regular(dir_fd, "History", target):
+                raise FileNotFoundError("History is missing or not a regular file")
+            for suffix in ("-wal", "-journal"):
+                room_files.copy_regular(dir_fd, "History" + suffix, staging / ("History" + suffix))
+        finally:
+            os.close(dir_fd)
+        return target
 
     def clear_downloads(self, slot_id: str, names: list[str]) -> None:
         for name in names:
