@@ -104,6 +104,24 @@ def test_reconcile_creates_one_configured_container_per_active_slot(provider, do
     client.close()
 
 
+def test_a_room_runs_without_new_privileges_with_limits_and_only_the_capabilities_neko_needs(provider, docker_engine):
+    client = docker_engine.client()
+    c = client.containers.get(provider.name_of("ppx-1"))
+    host_cfg = c.attrs["HostConfig"]
+    assert "no-new-privileges:true" in host_cfg["SecurityOpt"]
+    assert host_cfg["PidsLimit"] == provider.cfg.pids_limit > 0
+    assert host_cfg["NanoCpus"] == int(provider.cfg.cpus * 1e9) > 0
+    assert host_cfg["CapDrop"] == ["ALL"]
+    assert set(host_cfg["CapAdd"]) == {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL", "SYS_ADMIN"}
+    # What the kernel enforces inside the room: the bounding set, and no way to gain privileges.
+    status = c.exec_run(["cat", "/proc/1/status"]).output.decode()
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    assert fields["NoNewPrivs"].strip() == "1"
+    bits = {"CHOWN": 0, "DAC_OVERRIDE": 1, "FOWNER": 3, "KILL": 5, "SETGID": 6, "SETUID": 7, "SYS_ADMIN": 21}
+    assert int(fields["CapBnd"], 16) == sum(1 << b for b in bits.values())
+    client.close()
+
+
 def test_a_session_url_works_during_the_session_and_is_refused_after_release(provider, make_user):
     anna = make_user("anna")
     started = time.perf_counter()

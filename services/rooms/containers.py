@@ -40,6 +40,8 @@ DOWNLOADS_PATH = "/home/neko/Downloads"
 POLICY_PATH = "/etc/chromium/policies/managed/policies.json"
 NEKO_UID = 1000
 ENGINE_ERRORS = (DockerException, requests.exceptions.RequestException)
+# Linux capabilities a room keeps after dropping all (why each: see the spec below and the README).
+ROOM_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL", "SYS_ADMIN")
 
 
 def container_name(slot_id: str, instance: str = "main") -> str:
@@ -191,7 +193,18 @@ class RoomContainers:
         }
         fingerprint = {k: v for k, v in env.items() if k != "NEKO_SESSION_API_TOKEN"}
         config_hash = hashlib.sha256(
-            json.dumps([self.cfg.image, fingerprint, self.cfg.memory, sorted(volumes)], sort_keys=True).encode()
+            json.dumps(
+                [
+                    self.cfg.image,
+                    fingerprint,
+                    self.cfg.memory,
+                    sorted(volumes),
+                    self.cfg.pids_limit,
+                    self.cfg.cpus,
+                    ROOM_CAPABILITIES,
+                ],
+                sort_keys=True,
+            ).encode()
         ).hexdigest()[:16]
         spec = {
             "image": self.cfg.image,
@@ -210,7 +223,16 @@ class RoomContainers:
             "volumes": volumes,
             "shm_size": "2g",
             "mem_limit": self.cfg.memory,
-            "cap_add": ["SYS_ADMIN"],
+            "pids_limit": self.cfg.pids_limit,
+            "nano_cpus": int(self.cfg.cpus * 1e9),
+            # Nothing gains privileges through setuid binaries or file capabilities.
+            "security_opt": ["no-new-privileges:true"],
+            # Only what the Neko image needs (README, "Security model"): its supervisord runs as
+            # root and starts the desktop, Neko and Chromium as uid 1000 (SETUID, SETGID), owns
+            # their files (CHOWN, DAC_OVERRIDE, FOWNER) and signals them (KILL); SYS_ADMIN lets
+            # Chromium build its namespace sandbox under Docker's seccomp profile.
+            "cap_drop": ["ALL"],
+            "cap_add": list(ROOM_CAPABILITIES),
             "restart_policy": {"Name": "unless-stopped"},
         }
         if self.cfg.network:
