@@ -26,12 +26,15 @@ from vdi_taxi.pages.onboarding import onboarding_page
 from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.registry import Access, page
 from vdi_taxi.pages.session import session_end_page, session_page
+from vdi_taxi.security_headers import with_security_headers
 
 get_settings()  # refuse to start on a bad configuration (e.g. a short secret in production)
 runtime.configure()
 
 app = rx.App(
-    api_transformer=Starlette(routes=ROUTES),
+    # Routes first, then the wrapper around everything (Reflex's own endpoints and the
+    # compiled frontend it mounts included), so every HTTP response has the security headers.
+    api_transformer=[Starlette(routes=ROUTES), with_security_headers],
     head_components=[
         rx.script(src="/clock.js"),
         rx.script(src="/pwa.js"),
