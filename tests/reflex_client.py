@@ -23,7 +23,7 @@ UPDATE_VARS = "reflex___state____state.reflex___state____update_vars_internal_st
 class RawClient:
     """A Socket.IO client speaking Reflex's event protocol, with no browser and no UI."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
         self.received: list[str] = []
         # (time.time() of arrival, message) for latency measurements.
         self.arrivals: list[tuple[float, str]] = []
@@ -33,6 +33,7 @@ class RawClient:
         token = str(uuid.uuid4())
         self.sio.connect(
             f"{base_url}?token={token}",
+            headers=headers or {},
             socketio_path="/_event",
             transports=["websocket"],
             namespaces=[NAMESPACE],

@@ -6,8 +6,13 @@ import re
 
 import httpx
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from services.core.db import session_scope
+from services.core.models import AuditEvent
+from state.login import LoginState
 from tests.e2e.conftest import login
+from tests.reflex_client import RawClient
 
 REQUIRED = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
 
@@ -70,3 +75,23 @@ def test_the_app_works_under_the_policy_without_a_single_violation(live_app, new
     page.goto(f"{live_app.url}/calendar")
     expect(page.get_by_test_id("ics-link")).not_to_have_attribute("href", old_feed)
     assert violations == []
+
+
+def test_a_client_cannot_choose_its_address_in_the_audit_log_with_a_forged_header(live_app, account):
+    mallory = account("Мэллори")
+    spoof = {"X-Forwarded-For": "10.66.6.6", "X-Real-IP": "10.66.6.7"}
+    client = RawClient(live_app.url, headers=spoof)
+    try:
+        client.send(
+            f"{LoginState.get_full_name()}.submit",
+            {"form": {"username": mallory.username, "password": "wrong-password", "totp_code": ""}},
+        )
+        client.wait_for("Неверный логин или пароль")
+    finally:
+        client.close()
+    with session_scope() as session:
+        failed = session.exec(
+            select(AuditEvent).where(AuditEvent.kind == "login_failed", AuditEvent.subject == mallory.username)
+        ).all()
+    # No proxy is trusted here: the direct peer's address is recorded, never the header's.
+    assert [e.client_ip for e in failed] == ["127.0.0.1"]
