@@ -9,14 +9,12 @@ from sqlmodel import select
 from services import analytics
 from services.core import clock, outbox
 from services.core.db import session_scope
-from services.core.models import Slot, User
+from services.core.models import Slot
 
 
 def alert_admins(kind: str, text: str, dedupe_key: str) -> int:
     """Queue an alert for every active admin; the dedupe key makes repeats harmless."""
-    with session_scope() as session:
-        admins = session.exec(select(User.id).where(User.is_admin, User.is_active)).all()
-    return sum(outbox.enqueue(admin_id, kind, text, f"{dedupe_key}:{admin_id}") for admin_id in admins)
+    return outbox.enqueue_for_admins(kind, text, dedupe_key)
 
 
 def renewal_reminders(now: datetime) -> int:

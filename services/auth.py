@@ -13,8 +13,7 @@ import segno
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
-from services import alerts
-from services.core import audit, clock, crypto
+from services.core import audit, clock, crypto, outbox
 from services.core.db import session_scope
 from services.core.errors import DomainError
 from services.core.models import AuthToken, LoginThrottle, User
@@ -163,7 +162,8 @@ def _record_failure(session: Session, keys: _Keys, now: datetime, client_ip: str
 
 def _alert_burst(username: str, client_ip: str, now: datetime) -> None:
     s = get_settings()
-    alerts.alert_admins(
+    # Through the outbox like every admin alert (alerts.alert_admins sits above this module).
+    outbox.enqueue_for_admins(
         "login_burst",
         f"🚨 {s.login_alert_threshold} неудачных входов подряд в учётную запись «{username[:64]}» "
         f"за {int(FAILURE_WINDOW.total_seconds() // 60)} мин.\nПоследний адрес: {client_ip or 'неизвестен'}",

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from services.core import clock
 from services.core.db import session_scope
-from services.core.models import Notification
+from services.core.models import Notification, User
 
 
 def enqueue(
@@ -45,6 +45,13 @@ def enqueue(
         return True
     except IntegrityError:
         return False
+
+
+def enqueue_for_admins(kind: str, text: str, dedupe_key: str) -> int:
+    """Queue a message for every active admin; the dedupe key makes repeats harmless."""
+    with session_scope() as session:
+        admins = session.exec(select(User.id).where(User.is_admin, User.is_active)).all()
+    return sum(enqueue(admin_id, kind, text, f"{dedupe_key}:{admin_id}") for admin_id in admins)
 
 
 def enqueue_chat(chat_id: int, kind: str, text: str, dedupe_key: str) -> bool:
