@@ -48,8 +48,9 @@ def content_security_policy(settings: Settings) -> str:
         connect.append(ws)  # the Reflex event socket
     directives = {
         "default-src": ["'self'"],
-        # The compiled Reflex pages hydrate with inline bootstrap scripts.
-        "script-src": ["'self'", "'unsafe-inline'"],
+        # The compiled Reflex pages hydrate with inline bootstrap scripts, and Reflex runs what
+        # a handler returns (every server-side rx.toast, rx.call_script) through eval().
+        "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
         # Radix themes and Emotion inject styles at run time.
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],  # the 2FA QR code is a data: URI
