@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from services.core import clock, files, outbox
 from services.core.db import bump_board_version, session_scope
+from services.core.files import dump_download_path
 from services.core.models import Dump, SlotSession
 from services.core.settings import get_settings
 from services.rooms import base as rooms
@@ -233,7 +234,7 @@ def dump_view(session_id: int) -> DumpView | None:
         return None
     size = dump.size_bytes
     label = f"{size / 1024 / 1024:.1f} МБ" if size >= 1024 * 1024 else f"{max(1, size // 1024)} КБ"
-    url = f"/dumps/{Path(dump.path).name}" if dump.status == "ready" and dump.path else ""
+    url = dump_download_path(Path(dump.path).name) if dump.status == "ready" and dump.path else ""
     return DumpView(dump.status, dump.pages, dump.files, dump.missing, label, url)
 
 

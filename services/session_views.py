@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -12,6 +13,7 @@ from services.core import clock, crypto
 from services.core.access import validate_slot_id
 from services.core.db import session_scope
 from services.core.errors import Forbidden, NotFound
+from services.core.files import dump_download_path
 from services.core.models import Dump, Slot, SlotSession, User
 from services.core.settings import get_settings
 from services.rooms import base as rooms
@@ -158,7 +160,7 @@ def history_of(user_id: int, limit: int = 20) -> list[HistoryItem]:
     items = []
     for work, slot, user, dump in rows:
         info = session_info(work, slot, user)
-        url = f"/dumps/{dump.path.rsplit('/', 1)[-1]}" if dump and dump.status == "ready" and dump.path else ""
+        url = dump_download_path(Path(dump.path).name) if dump and dump.status == "ready" and dump.path else ""
         items.append(
             HistoryItem(
                 info.id,

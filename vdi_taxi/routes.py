@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.core.files import DUMP_DOWNLOAD_PATH
+
 LOGIN = "/login"
 ENROL_2FA = "/2fa"
 DASHBOARD = "/"
@@ -21,7 +23,7 @@ ONBOARDING = "/onboarding"
 # HTTP routes served next to the pages (Starlette path syntax).
 CALENDAR_FEED = "/calendar/feed/{token}.ics"
 HEALTH_API = "/api/health"
-DUMP_DOWNLOAD = "/dumps/{name}"
+DUMP_DOWNLOAD = DUMP_DOWNLOAD_PATH
 
 _SESSION_PREFIX = "/session/"
 _SESSION_END_PREFIX = "/session-end/"

@@ -14,6 +14,13 @@ from typing import BinaryIO
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+# Where the app serves a dump zip; the file name is the link's secret. The app's routes and the
+# Telegram messages both take the path from here, so it is written once.
+DUMP_DOWNLOAD_PATH = "/dumps/{name}"
+
+
+def dump_download_path(name: str) -> str:
+    return DUMP_DOWNLOAD_PATH.format(name=name)
 
 
 def _tighten(path: Path) -> None:

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from services.core import clock
 from services.core.db import session_scope
+from services.core.files import dump_download_path
 from services.core.models import Notification, User
 from services.core.settings import get_settings
 
@@ -83,7 +84,7 @@ async def _send(bot: telegram.Bot, note: Notification, chat_id: int) -> None:
                     chat_id, document=fh, filename=note.document_name or path.name, caption="📦 Артефакты сессии"
                 )
             return
-        link = f"{get_settings().public_url}/dumps/{path.name}"
+        link = get_settings().public_url + dump_download_path(path.name)
         await bot.send_message(chat_id, note.text + f"\n\n📦 Архив больше 50 МБ — скачайте на портале: {link}")
         return
     await bot.send_message(chat_id, note.text)
