@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from services import bookings, queue
+from services import bookings, idle, queue
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Room, Slot, SlotSession, User
@@ -46,6 +46,8 @@ class SlotCard:
     room_label: str = ""
     deadline_ms: int = 0
     ending_soon: bool = False
+    # Set while the holder is warned of an idle release: when the slot will be released.
+    idle_release_ms: int = 0
     booked_by_id: int = 0
     booked_by_name: str = ""
     booked_until: str = ""
@@ -109,6 +111,7 @@ def load_board() -> list[CategoryGroup]:
                 session_id=work.id,
                 started_at_ms=_ms(work.started_at),
                 deadline_ms=_ms(work.deadline_at) if work.deadline_at else 0,
+                idle_release_ms=_ms(work.idle_warned_at + idle.grace()) if work.idle_warned_at else 0,
             )
         if (booked := booked_now.get(slot.id)) is not None:
             extra.update(

@@ -155,6 +155,9 @@ def summary_text(info, pages: int, files: int, missing: list[str]) -> str:
         f"Время: {clock.hhmm(info.started_at)}–{clock.hhmm(info.ended_at) if info.ended_at else '—'}"
         f" ({info.duration_label})",
     ]
+    if info.end_reason and info.end_reason != "manual":
+        # Ended by something other than the person's own click: say what (e.g. «простой»).
+        lines.append(f"Итог: {info.end_reason_label}")
     if pages:
         lines.append(f"📎 Вкладок: {pages}")
     if files:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import select
 
+from services import idle
 from services.core import audit, clock
 from services.core.access import require_admin, validate_slot_id
 from services.core.db import session_scope
@@ -27,6 +28,8 @@ class RoomRow:
     occupant: str
     since: str
     restarts: int
+    # Unattended time of the running session («простой 12 мин»), empty when the slot is free.
+    idle: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def health(actor_id: int) -> Health:
                 work_user[1].name if work_user else "",
                 f"с {clock.hhmm(work_user[0].started_at)}" if work_user else "",
                 room.restarts if room else 0,
+                idle.idle_state(*work_user, now).label if work_user else "",
             )
         )
     docker_label = (

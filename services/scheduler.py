@@ -16,11 +16,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import update
 from sqlmodel import select
 
-from services import alerts, bookings, dumps, queue
+from services import alerts, bookings, dumps, idle, queue
 from services.core import clock, leases, outbox
 from services.core.db import bump_board_version, session_scope
-from services.core.models import Booking, QueueEntry, Slot, SlotSession
+from services.core.models import Booking, QueueEntry, Slot, SlotSession, User
 from services.core.settings import get_settings
+from services.rooms import base as rooms
+from services.rooms.base import RoomUnavailable
 from services.sessions import end_session
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,75 @@ def _warn_sessions(now: datetime, done: Counter) -> None:
             )
 
 
+# Someone seen this recently is surely there: the room is not asked (keeps room API calls rare).
+_PROBE_AFTER = timedelta(minutes=1)
+
+
+def _release_idle(now: datetime, done: Counter) -> None:
+    """Warn the holder of an unattended session, then release it after the grace period.
+
+    Claims are conditional updates (warn once, cancel once); ending is end_session's own
+    once-only update, so two schedulers never warn or release twice."""
+    provider = rooms.current()
+    grace = idle.grace()
+    with session_scope() as session:
+        running = session.exec(
+            select(SlotSession, Slot, User)
+            .join(Slot, Slot.id == SlotSession.slot_id)
+            .join(User, User.id == SlotSession.user_id)
+            .where(SlotSession.ended_at.is_(None))
+        ).all()
+    release: list[int] = []
+    for work, slot, holder in running:
+        limit = idle.idle_limit(slot)
+        if limit is None:
+            continue
+        last = idle.last_active(work, holder)
+        if now - last < _PROBE_AFTER:
+            if work.idle_warned_at is None or last < work.idle_warned_at:
+                continue
+        else:
+            try:
+                seen = idle.room_seen(provider.presence(slot.id), now)
+            except RoomUnavailable:
+                continue  # presence unknown (engine down): never release on a guess
+            if seen is not None and seen > last:
+                with session_scope() as session:
+                    idle.note_room_seen(session, work.id, seen)
+                last = seen
+        with session_scope() as session:
+            if work.idle_warned_at is not None:
+                if last >= work.idle_warned_at:
+                    cancelled = session.exec(
+                        update(SlotSession)
+                        .where(SlotSession.id == work.id, SlotSession.idle_warned_at == work.idle_warned_at)
+                        .values(idle_warned_at=None)
+                    )
+                    if cancelled.rowcount == 1:
+                        done["idle_cancelled"] += 1
+                        bump_board_version(session)
+                elif now >= work.idle_warned_at + grace:
+                    release.append(work.id)
+                continue
+            if now - last < limit or not _stamp_once(session, SlotSession.idle_warned_at, work.id, now):
+                continue
+            done["idle_warned"] += 1
+            bump_board_version(session)  # the session page shows the banner live
+            outbox.enqueue(
+                work.user_id,
+                "idle_warning",
+                f"💤 Слот простаивает\nСлот: {slot.service_name}\n"
+                f"Вас нет ни в комнате, ни на портале {int((now - last).total_seconds() // 60)} мин. "
+                f"Слот освободится в {clock.hhmm(now + grace)}, если вы не вернётесь: "
+                "откройте портал или нажмите «Я здесь» на странице сессии.",
+                f"idle_warning:{work.id}:{int(now.timestamp())}",
+                session=session,
+            )
+    for session_id in release:
+        if end_session(session_id, "idle"):
+            done["ended_idle"] += 1
+
+
 def _offer_free_slots(now: datetime, done: Counter) -> None:
     queue.expire_offers(now)
     with session_scope() as session:
@@ -176,6 +247,7 @@ STEPS = (
     _complete_bookings,
     _end_due_sessions,
     _warn_sessions,
+    _release_idle,
     _offer_free_slots,
     _send_reminders,
     _dumps,

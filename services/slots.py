@@ -35,6 +35,7 @@ class SlotRow:
     is_active: bool
     renewal: str
     max_minutes: int
+    idle_minutes: int
     has_credentials: bool
     occupant: str
 
@@ -62,6 +63,7 @@ def slot_rows(actor_id: int) -> list[SlotRow]:
             s.is_active,
             s.renewal_date.isoformat() if s.renewal_date else "",
             s.max_session_minutes or 0,
+            s.idle_minutes or 0,
             bool(s.login_enc or s.password_enc),
             running.get(s.id, ""),
         )
@@ -105,6 +107,13 @@ def _clean_form(form: dict) -> dict:
         raise DomainError("Длина сессии — целое число минут") from exc
     if out["max_session_minutes"] is not None and not 5 <= out["max_session_minutes"] <= 1440:
         raise DomainError("Длина сессии — от 5 до 1440 минут")
+    idle_raw = text_of("idle_minutes", 6)
+    try:
+        out["idle_minutes"] = int(idle_raw) if idle_raw else None
+    except ValueError as exc:
+        raise DomainError("Простой — целое число минут") from exc
+    if out["idle_minutes"] is not None and not 1 <= out["idle_minutes"] <= 1440:
+        raise DomainError("Простой — от 1 до 1440 минут")
     renewal_raw = text_of("renewal_date", 10)
     try:
         out["renewal_date"] = date.fromisoformat(renewal_raw) if renewal_raw else None
@@ -136,6 +145,7 @@ def save_slot(actor_id: int, form: dict, *, creating: bool, client_ip: str = "")
             "url",
             "monthly_cost",
             "max_session_minutes",
+            "idle_minutes",
             "renewal_date",
         ):
             setattr(slot, key, data[key])

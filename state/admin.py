@@ -85,6 +85,7 @@ class AdminState(AuthState):
             "url": row.url,
             "renewal_date": row.renewal,
             "max_session_minutes": str(row.max_minutes or ""),
+            "idle_minutes": str(row.idle_minutes or ""),
         }
         self.form_creating, self.form_error, self.form_open = False, "", True
 

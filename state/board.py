@@ -64,6 +64,10 @@ class SlotBoard(rx.SharedState):
         return {card.id: card.ending_soon for group in self.groups for card in group.slots}
 
     @rx.var
+    def idle_release_by_slot(self) -> dict[str, int]:
+        return {card.id: card.idle_release_ms for group in self.groups for card in group.slots}
+
+    @rx.var
     def loaded(self) -> bool:
         return self.version >= 0
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from services import dumps, session_views, sessions, templates
+from services import dumps, idle, session_views, sessions, templates
 from services.core import clock, db
 from services.core.errors import DomainError
 from services.core.settings import get_settings
@@ -95,6 +95,19 @@ class SessionPageState(AuthState):
         notify_board_changed()
         assert work.deadline_at is not None
         return rx.toast.success("Сессия продлена", description=f"До {clock.hhmm(work.deadline_at)}")
+
+    @rx.event
+    def still_here(self):
+        """«Я здесь»: the holder answers the idle warning; the release is called off."""
+        info = self._current_user()
+        if info is None:
+            return rx.redirect(routes.LOGIN)
+        try:
+            idle.still_here(info.id, self.slot_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        notify_board_changed()
+        return rx.toast.success("Отлично, слот остаётся за вами")
 
     @rx.event(background=True)
     @signed_in(otherwise=quietly)

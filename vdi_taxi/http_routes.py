@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from services import calendar, dumps
+from services import auth, calendar, dumps, idle
 from services.core import db
 from services.core.settings import get_settings
-from services.rooms.demo import DEMO_ROOM_PATH, open_demo_room
+from services.rooms.demo import DEMO_ROOM_PATH, demo_room_heartbeat, open_demo_room
 from vdi_taxi import routes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -33,9 +33,39 @@ async def demo_room(request: Request) -> HTMLResponse:
         slot=html.escape(view.slot_id),
         url=html.escape(view.service_url or "about:blank"),
         user=html.escape(view.user_name),
+        presence_ms=get_settings().booking.presence_seconds * 1000,
     )
     # The room URL is a credential: never cache it, never leak it onwards.
     return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def _presence_reply(ok: bool) -> JSONResponse:
+    # The page learns the interval from the server, so one setting drives every tab.
+    every = get_settings().booking.presence_seconds
+    return JSONResponse(
+        {"ok": ok, "every": every}, status_code=200 if ok else 403, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _portal_seen(token: str) -> bool:
+    info = auth.resolve_token(token)
+    if info is None:
+        return False
+    idle.record_portal(info.id)
+    return True
+
+
+async def portal_presence(request: Request) -> JSONResponse:
+    """Heartbeat of an open portal tab (assets/presence.js); the login cookie says whose."""
+    token = request.cookies.get("vdi_token", "")[:2000]
+    return _presence_reply(bool(token) and await asyncio.to_thread(_portal_seen, token))
+
+
+async def demo_room_presence(request: Request) -> JSONResponse:
+    """Heartbeat of an open demo room page, proven by its one-time token."""
+    token = request.query_params.get("token", "")
+    ok = await asyncio.to_thread(demo_room_heartbeat, request.path_params["slot_id"], token)
+    return _presence_reply(ok)
 
 
 async def ics_feed(request: Request) -> Response:
@@ -71,6 +101,8 @@ async def health(_: Request) -> JSONResponse:
 
 ROUTES = [
     Route(f"{DEMO_ROOM_PATH}/{{slot_id}}", demo_room),
+    Route(f"{DEMO_ROOM_PATH}/{{slot_id}}/presence", demo_room_presence, methods=["POST"]),
+    Route(routes.PRESENCE_API, portal_presence, methods=["POST"]),
     Route(routes.HEALTH_API, health),
     Route(routes.CALENDAR_FEED, ics_feed),
     Route(routes.DUMP_DOWNLOAD, dump_download),

@@ -23,6 +23,8 @@ ONBOARDING = "/onboarding"
 # HTTP routes served next to the pages (Starlette path syntax).
 CALENDAR_FEED = "/calendar/feed/{token}.ics"
 HEALTH_API = "/api/health"
+# Heartbeat of open portal tabs (assets/presence.js posts here).
+PRESENCE_API = "/api/presence"
 DUMP_DOWNLOAD = DUMP_DOWNLOAD_PATH
 
 _SESSION_PREFIX = "/session/"

@@ -37,6 +37,7 @@ app = rx.App(
     api_transformer=[Starlette(routes=ROUTES), with_security_headers],
     head_components=[
         rx.script(src="/clock.js"),
+        rx.script(src="/presence.js"),
         rx.script(src="/pwa.js"),
         rx.el.link(rel="stylesheet", href="/app.css"),
         rx.el.link(rel="manifest", href="/manifest.json"),

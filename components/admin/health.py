@@ -29,7 +29,11 @@ def _room_row(room: RoomRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 room.occupant != "",
-                rx.text(room.occupant, " ", room.since, size="2"),
+                rx.vstack(
+                    rx.text(room.occupant, " ", room.since, size="2"),
+                    rx.text(room.idle, size="1", color=theme.MUTED, data_testid="room-idle"),
+                    spacing="0",
+                ),
                 rx.text("свободна", size="2", color=theme.MUTED),
             )
         ),

@@ -59,6 +59,7 @@ def _service_dialog() -> rx.Component:
         rx.hstack(
             field("Продление", "renewal_date", "", "date"),
             field("Макс. сессия, мин", "max_session_minutes", "180"),
+            field("Простой, мин", "idle_minutes", "15"),
             width="100%",
         ),
         rx.hstack(

@@ -62,6 +62,8 @@ class User(SQLModel, table=True):
     telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True, nullable=True))
     telegram_linked_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     telegram_error: str = Field(default="", max_length=300)
+    # Last heartbeat of any open portal tab of this person (throttled; see services.idle).
+    portal_seen_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
 
 class AuthToken(SQLModel, table=True):
@@ -104,6 +106,8 @@ class Slot(SQLModel, table=True):
     sort_order: int = 0
     # None: the configured default (VDI_SESSION_MAX_MINUTES).
     max_session_minutes: int | None = None
+    # None: the configured default (VDI_IDLE_MINUTES).
+    idle_minutes: int | None = None
     # When the subscription renews: admins are reminded three days ahead.
     renewal_date: date | None = None
     # The subscription's own login, Fernet-encrypted; shown to admins on demand only.
@@ -137,6 +141,10 @@ class SlotSession(SQLModel, table=True):
     deadline_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
     extended: bool = False
     warned_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    # Last moment someone was seen connected to the room (from the provider's presence).
+    room_seen_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    # Set when the holder was warned of an idle release; cleared when they come back.
+    idle_warned_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
 
 class Favourite(SQLModel, table=True):
@@ -160,6 +168,8 @@ class RoomGrant(SQLModel, table=True):
     # Neko rooms: the per-session member created for this grant (deleted on revoke).
     member_id: str | None = Field(default=None, max_length=64)
     member_name: str | None = Field(default=None, max_length=64)
+    # Demo rooms: the last heartbeat of the room page opened with this grant.
+    seen_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
 
 class AuditEvent(SQLModel, table=True):

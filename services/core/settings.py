@@ -219,6 +219,11 @@ class BookingSettings(_Env):
     session_max_minutes: int = var("SESSION_MAX_MINUTES", 180, ge=5)
     warn_minutes: int = var("SESSION_WARN_MINUTES", 5, ge=1)
     tick_seconds: int = var("SCHEDULER_TICK_SECONDS", 5, ge=1)
+    # Idle release: no one in the room and no portal tab of the holder for this long (0: off).
+    idle_minutes: int = var("IDLE_MINUTES", 15, ge=0)
+    idle_grace_minutes: int = var("IDLE_GRACE_MINUTES", 5, ge=1)
+    # How often an open portal tab or demo room reports that it is still open.
+    presence_seconds: int = var("PRESENCE_SECONDS", 60, ge=5)
     # ISO weekdays (1 = Monday) counted as working days by the utilisation report.
     work_days: Weekdays = var("WORK_DAYS", "1-5")
 

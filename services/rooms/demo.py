@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from sqlalchemy import update
@@ -17,7 +17,8 @@ from sqlmodel import select
 from services.core import clock, crypto
 from services.core.db import session_scope
 from services.core.models import RoomGrant, Slot, SlotSession, User
-from services.rooms.base import Artifacts, RoomAccess, RoomHealth, RoomProvider
+from services.core.settings import get_settings
+from services.rooms.base import Artifacts, Presence, RoomAccess, RoomHealth, RoomProvider
 from services.rooms.chromium_history import Visit
 
 DEMO_ROOM_PATH = "/room/demo"
@@ -63,6 +64,23 @@ class DemoRoomProvider(RoomProvider):
         visits = [Visit(slot.url, slot.service_name, started_at)] if slot and slot.url else []
         return Artifacts(visits=visits, missing=["буфер обмена (демо-комната)", "скриншот (демо-комната)"])
 
+    def presence(self, slot_id: str) -> list[Presence]:
+        """The room page reports in while it is open (demo_room_heartbeat); silence means it was closed."""
+        now = clock.now()
+        # Two missed heartbeats and a margin: a throttled background tab still counts as open.
+        window = timedelta(seconds=2.5 * get_settings().booking.presence_seconds)
+        with session_scope() as session:
+            grants = session.exec(
+                select(RoomGrant).where(
+                    RoomGrant.slot_id == slot_id, RoomGrant.revoked_at.is_(None), RoomGrant.seen_at.is_not(None)
+                )
+            ).all()
+        return [
+            Presence("demo", g.seen_at >= now - window, g.seen_at, None if g.seen_at >= now - window else g.seen_at)
+            for g in grants
+            if g.seen_at is not None
+        ]
+
     def revoke(self, slot_id: str, session_id: int) -> None:
         with session_scope() as session:
             session.exec(
@@ -96,3 +114,20 @@ def open_demo_room(slot_id: str, token: str) -> DemoRoomView | None:
             user_name=user.name,
             started_at=work.started_at,
         )
+
+
+def demo_room_heartbeat(slot_id: str, token: str) -> bool:
+    """The demo room page with this one-time token is still open; False if the token no longer opens it."""
+    if not token or len(token) > 200 or len(slot_id) > 40:
+        return False
+    with session_scope() as session:
+        result = session.exec(
+            update(RoomGrant)
+            .where(
+                RoomGrant.token_hash == crypto.token_digest(token),
+                RoomGrant.slot_id == slot_id,
+                RoomGrant.revoked_at.is_(None),
+            )
+            .values(seen_at=clock.now())
+        )
+        return result.rowcount == 1

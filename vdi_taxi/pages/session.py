@@ -170,6 +170,31 @@ def _ending_banner() -> rx.Component:
     )
 
 
+def _idle_banner() -> rx.Component:
+    """Shown once the scheduler found the session unattended: time to come back, and «Я здесь»."""
+    return rx.cond(
+        (SlotBoard.idle_release_by_slot[SessionPageState.slot_id].to(int) > 0) & ~_ended_elsewhere(),
+        rx.hstack(
+            rx.icon("hourglass", size=18),
+            rx.text(
+                "Вас давно нет в комнате. Слот освободится через ",
+                elapsed(SlotBoard.idle_release_by_slot[SessionPageState.slot_id], "countdown", class_name="mono"),
+                ", если вы не вернётесь.",
+                size="2",
+            ),
+            rx.spacer(),
+            rx.button("Я здесь", size="1", color_scheme="amber", on_click=SessionPageState.still_here),
+            align="center",
+            width="100%",
+            padding="0.4em 1em",
+            background="rgba(245, 158, 11, 0.2)",
+            color="#fbbf24",
+            role="alert",
+            data_testid="idle-banner",
+        ),
+    )
+
+
 def _ended_overlay() -> rx.Component:
     return rx.center(
         rx.vstack(
@@ -212,6 +237,7 @@ def session_page() -> rx.Component:
                 _top_bar(),
                 _switcher(),
                 _ending_banner(),
+                _idle_banner(),
                 rx.box(
                     rx.cond(
                         SessionPageState.access_url != "",

@@ -1,0 +1,19 @@
+// Tells the portal that a tab of the logged-in person is open, so their slot is not
+// released as idle. One small POST per tab per interval (the server sets the interval).
+(function () {
+  var every = 60000;
+  var timer = null;
+  function loggedIn() { return document.cookie.indexOf("vdi_token=") !== -1; }
+  function schedule() { clearTimeout(timer); timer = setTimeout(beat, every); }
+  function beat() {
+    if (!loggedIn()) { schedule(); return; }
+    fetch("/api/presence", {method: "POST", credentials: "same-origin", cache: "no-store"})
+      .then(function (r) { return r.json(); })
+      .then(function (d) { if (d.every) every = d.every * 1000; })
+      .catch(function () {})
+      .then(schedule);
+  }
+  // Coming back to a tab (or waking the laptop) counts at once.
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) beat(); });
+  beat();
+})();
