@@ -4,14 +4,15 @@
   var every = 60000;
   var timer = null;
   function loggedIn() { return document.cookie.indexOf("vdi_token=") !== -1; }
-  function schedule() { clearTimeout(timer); timer = setTimeout(beat, every); }
+  function schedule(ms) { clearTimeout(timer); timer = setTimeout(beat, ms); }
   function beat() {
-    if (!loggedIn()) { schedule(); return; }
+    // Logged out: only look at the cookie again soon (no request), so a fresh login counts at once.
+    if (!loggedIn()) { schedule(3000); return; }
     fetch("/api/presence", {method: "POST", credentials: "same-origin", cache: "no-store"})
       .then(function (r) { return r.json(); })
       .then(function (d) { if (d.every) every = d.every * 1000; })
       .catch(function () {})
-      .then(schedule);
+      .then(function () { schedule(every); });
   }
   // Coming back to a tab (or waking the laptop) counts at once.
   document.addEventListener("visibilitychange", function () { if (!document.hidden) beat(); });
