@@ -12,7 +12,7 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from services import auth, board, health, idle, queue, scheduler, session_views, sessions, slots
+from services import auth, board, health, idle, queue, runtime, scheduler, session_views, sessions, slots
 from services.core import clock
 from services.core.db import session_scope
 from services.core.errors import DomainError, NotFound
@@ -179,8 +179,6 @@ def test_a_slot_can_have_its_own_idle_limit_and_the_form_checks_it(make_user, de
 
 def test_idle_release_is_off_when_the_limit_is_zero(make_user, demo_slots, monkeypatch):
     monkeypatch.setenv("VDI_IDLE_MINUTES", "0")
-    from services import runtime
-
     runtime.reset()
     anna = make_user("anna")
     work = sessions.take_slot(anna.id, "ppx-1")
