@@ -69,6 +69,11 @@ def record_portal(user_id: int, *, force: bool = False) -> bool:
     Returns True if anything was written."""
     now = clock.now()
     with session_scope() as session:
+        if not force:
+            # Most beats find a fresh stamp: a read answers them without taking a write lock.
+            seen = session.exec(select(User.portal_seen_at).where(User.id == user_id)).first()
+            if seen is not None and seen >= now - _WRITE_EVERY:
+                return False
         stamp = update(User).where(User.id == user_id, User.is_active)
         if not force:
             stamp = stamp.where(or_(User.portal_seen_at.is_(None), User.portal_seen_at < now - _WRITE_EVERY))
