@@ -144,7 +144,7 @@ def _release_idle(now: datetime, done: Counter) -> None:
             .join(User, User.id == SlotSession.user_id)
             .where(SlotSession.ended_at.is_(None))
         ).all()
-    release: list[int] = []
+    release: list[tuple[int, datetime]] = []
     for work, slot, holder in running:
         limit = idle.idle_limit(slot)
         if limit is None:
@@ -174,7 +174,7 @@ def _release_idle(now: datetime, done: Counter) -> None:
                         done["idle_cancelled"] += 1
                         bump_board_version(session)
                 elif now >= work.idle_warned_at + grace:
-                    release.append(work.id)
+                    release.append((work.id, work.idle_warned_at))
                 continue
             if now - last < limit or not _stamp_once(session, SlotSession.idle_warned_at, work.id, now):
                 continue
@@ -190,8 +190,9 @@ def _release_idle(now: datetime, done: Counter) -> None:
                 f"idle_warning:{work.id}:{int(now.timestamp())}",
                 session=session,
             )
-    for session_id in release:
-        if end_session(session_id, "idle"):
+    for session_id, warned_at in release:
+        # Only if still warned: «Я здесь» or a portal tab opened since this read clears the warning.
+        if end_session(session_id, "idle", only_if=(SlotSession.idle_warned_at == warned_at,)):
             done["ended_idle"] += 1
 
 

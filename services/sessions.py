@@ -144,14 +144,19 @@ def _insert_session(user_id: int, slot_id: str, via_template: bool, limit: int, 
 
 
 def end_session(
-    session_id: int, reason: str, *, ended_by: int | None = None, provider: RoomProvider | None = None
+    session_id: int,
+    reason: str,
+    *,
+    ended_by: int | None = None,
+    provider: RoomProvider | None = None,
+    only_if: tuple = (),
 ) -> bool:
-    """End a running session once; returns False if it had already ended."""
+    """End a running session once; returns False if it had already ended (or `only_if` no longer holds)."""
     provider = provider or rooms.current()
     with session_scope() as session:
         result = session.exec(
             update(SlotSession)
-            .where(SlotSession.id == session_id, SlotSession.ended_at.is_(None))
+            .where(SlotSession.id == session_id, SlotSession.ended_at.is_(None), *only_if)
             .values(ended_at=clock.now(), end_reason=reason, ended_by=ended_by)
         )
         if result.rowcount != 1:

@@ -16,7 +16,7 @@ from services import auth, board, health, idle, queue, runtime, scheduler, sessi
 from services.core import clock
 from services.core.db import session_scope
 from services.core.errors import DomainError, NotFound
-from services.core.models import Dump, Notification, Slot, User
+from services.core.models import Dump, Notification, Slot, SlotSession, User
 from services.rooms.demo import demo_room_heartbeat
 from vdi_taxi.http_routes import ROUTES
 
@@ -259,3 +259,15 @@ def test_two_schedulers_running_at_once_warn_once_and_release_once(make_user, de
     assert len(_notes(anna.id, "idle_warning")) == 1
     assert session_views.get_session(work.id).end_reason == "idle"
     assert len(_notes(anna.id, "dump")) == 1
+
+
+def test_coming_back_just_before_the_release_runs_keeps_the_slot(make_user, demo_slots):
+    anna = make_user("anna")
+    work = sessions.take_slot(anna.id, "ppx-1")
+    scheduler.run_due(_at(15))
+    _at(20)
+    with session_scope() as session:
+        warned_at = session.get(SlotSession, work.id).idle_warned_at
+    idle.still_here(anna.id, "ppx-1")  # lands after the scheduler read the warning, before it ended the session
+    assert not sessions.end_session(work.id, "idle", only_if=(SlotSession.idle_warned_at == warned_at,))
+    assert session_views.get_session(work.id).ended_at is None
