@@ -17,6 +17,7 @@ from services.core import clock
 from services.core.db import session_scope
 from services.core.errors import DomainError, NotFound
 from services.core.models import Dump, Notification, Slot, SlotSession, User
+from services.core.settings import SettingsError, load_settings
 from services.rooms.demo import demo_room_heartbeat
 from vdi_taxi.http_routes import ROUTES
 
@@ -271,3 +272,12 @@ def test_coming_back_just_before_the_release_runs_keeps_the_slot(make_user, demo
     idle.still_here(anna.id, "ppx-1")  # lands after the scheduler read the warning, before it ended the session
     assert not sessions.end_session(work.id, "idle", only_if=(SlotSession.idle_warned_at == warned_at,))
     assert session_views.get_session(work.id).ended_at is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("IDLE_MINUTES", "-1"), ("IDLE_GRACE_MINUTES", "0"), ("PRESENCE_SECONDS", "1")]
+)
+def test_the_app_refuses_to_start_with_a_nonsensical_idle_setting(monkeypatch, name, value):
+    monkeypatch.setenv(f"VDI_{name}", value)
+    with pytest.raises(SettingsError, match=f"VDI_{name}"):
+        load_settings()
