@@ -97,13 +97,11 @@ class SessionPageState(AuthState):
         return rx.toast.success("Сессия продлена", description=f"До {clock.hhmm(work.deadline_at)}")
 
     @rx.event
-    def still_here(self):
+    @signed_in
+    def still_here(self, caller: UserInfo):
         """«Я здесь»: the holder answers the idle warning; the release is called off."""
-        info = self._current_user()
-        if info is None:
-            return rx.redirect(routes.LOGIN)
         try:
-            idle.still_here(info.id, self.slot_id)
+            idle.still_here(caller.id, self.slot_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         notify_board_changed()
