@@ -127,7 +127,6 @@ def test_a_booking_made_during_a_session_shortens_it(make_user, demo_slots):
     assert session_views.get_session(work.id).deadline_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_concurrent_overlapping_bookings_yield_one_booking_and_clear_refusals(make_user, demo_slots, database):
     people = [make_user(f"booker{i}") for i in range(12)]
     starts = ["14:00", "14:30", "15:00", "14:00", "13:30", "14:30"] * 2
@@ -140,7 +139,6 @@ def test_concurrent_overlapping_bookings_yield_one_booking_and_clear_refusals(ma
     assert all(isinstance(e, Conflict) and "Конфликт с бронью" in str(e) for e in errors)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_two_requests_for_the_same_time_give_one_booking(make_user, demo_slots, database):
     a, b = make_user("anna"), make_user("boris")
     people = [a, b]

@@ -7,7 +7,6 @@ from sqlalchemy import inspect
 from services.core import db
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_migrations_downgrade_to_nothing_and_upgrade_again(database):
     engine = db.get_engine()
     assert {"users", "sessions", "bookings", "booking_cells", "queue_entries", "rooms"} <= set(
@@ -22,7 +21,6 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(database):
     assert "bookings" in inspect(db.get_engine()).get_table_names()
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_upgrading_a_database_with_data_keeps_the_data(database):
     from sqlalchemy import text
 

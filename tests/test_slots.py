@@ -152,7 +152,6 @@ def _race(n: int, target) -> tuple[list, list[Exception]]:
     return wins, errors
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_twenty_concurrent_takers_of_one_slot_yield_one_winner(make_user, demo_slots, database):
     people = [make_user(f"racer{i}") for i in range(20)]
     wins, errors = _race(20, lambda i: sessions.take_slot(people[i].id, "gpt-1"))
@@ -164,7 +163,6 @@ def test_twenty_concurrent_takers_of_one_slot_yield_one_winner(make_user, demo_s
     assert cards["gpt-1"].occupant_name == winner
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_one_user_racing_for_many_slots_gets_only_one(make_user, demo_slots, database):
     anna = make_user("anna")
     wins, errors = _race(10, lambda i: sessions.take_slot(anna.id, demo_slots[i]))
