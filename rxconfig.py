@@ -4,6 +4,9 @@ import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 PORT = int(os.environ.get("VDI_PORT", "3000"))
+# Backend worker processes: one unless VDI_WORKERS says otherwise (more need REFLEX_REDIS_URL, which
+# the app's settings check). Reflex would start 2 x CPUs + 1 as soon as Redis answers; granian reads this.
+os.environ.setdefault("GRANIAN_WORKERS", os.environ.get("VDI_WORKERS", "1").strip() or "1")
 
 config = rx.Config(
     app_name="vdi_taxi",

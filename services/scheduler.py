@@ -268,10 +268,9 @@ def run_due(now: datetime | None = None) -> Counter:
     return done
 
 
-def tick(holder: str = leases.HOLDER) -> Counter | None:
+def tick(holder: str | None = None) -> Counter | None:
     """One scheduler beat: run the due work if this process holds the lease."""
-    ttl = timedelta(seconds=max(3 * get_settings().booking.tick_seconds, 30))
-    if not leases.acquire(LEASE, ttl, holder=holder):
+    if not leases.acquire(LEASE, leases.period(), holder=holder):
         return None
     return run_due()
 

@@ -1,6 +1,5 @@
 """The schema comes from migrations, and they go down and up again cleanly."""
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect
 

@@ -44,6 +44,7 @@ def test_an_unconfigured_install_gets_the_documented_defaults(bare_env):
     assert (s.token_ttl_minutes, s.max_direct_slots, s.max_template_slots) == (720, 1, 4)
     assert (s.login_lock_threshold, s.login_lock_base_seconds, s.login_lock_max_seconds) == (5, 30, 3600)
     assert (s.room_provider, s.board_poll_seconds, s.bcrypt_rounds) == ("demo", 0.5, 12)
+    assert (s.lease_seconds, s.workers) == (30, 1)
     r = s.rooms
     assert (r.docker_host, r.image, r.instance) == (
         "unix:///var/run/docker.sock",
@@ -252,3 +253,19 @@ def test_every_mistake_is_reported_at_once(monkeypatch):
         load_settings()
     for named in ("VDI_BOOKING_OPEN", "VDI_ROOM_HTTP_PORT_BASE", "VDI_TIMEZONE"):
         assert named in str(refused.value)
+
+
+def test_several_workers_are_refused_without_redis(monkeypatch):
+    monkeypatch.delenv("REFLEX_REDIS_URL", raising=False)
+    monkeypatch.setenv("VDI_WORKERS", "2")
+    with pytest.raises(SettingsError, match="REFLEX_REDIS_URL"):
+        load_settings()
+    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/9")
+    assert load_settings().workers == 2
+
+
+def test_a_scheduler_beat_slower_than_its_lease_is_refused(monkeypatch):
+    monkeypatch.setenv("VDI_LEASE_SECONDS", "5")
+    monkeypatch.setenv("VDI_SCHEDULER_TICK_SECONDS", "5")
+    with pytest.raises(SettingsError, match="VDI_LEASE_SECONDS"):
+        load_settings()

@@ -12,12 +12,25 @@ from sqlalchemy.exc import IntegrityError
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Lease
+from services.core.settings import get_settings
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+def this_process() -> str:
+    """The holder name of the calling process. Read at call time, not import time: the app's
+    workers are forked from a supervisor that imported this module, and a name fixed at import
+    would be the same in every worker, letting all of them "hold" one lease at once."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def acquire(name: str, ttl: timedelta, holder: str = HOLDER) -> bool:
+def period() -> timedelta:
+    """How long a job's holder keeps its lease without renewing it (VDI_LEASE_SECONDS). A holder
+    renews on every beat; when it dies, another process takes over once the period has run out."""
+    return timedelta(seconds=get_settings().lease_seconds)
+
+
+def acquire(name: str, ttl: timedelta, holder: str | None = None) -> bool:
     """Take or renew the lease; True if this holder owns it until now + ttl."""
+    holder = holder or this_process()
     now = clock.now()
     with session_scope() as session:
         result = session.exec(
@@ -35,6 +48,7 @@ def acquire(name: str, ttl: timedelta, holder: str = HOLDER) -> bool:
         return False
 
 
-def release(name: str, holder: str = HOLDER) -> None:
+def release(name: str, holder: str | None = None) -> None:
+    holder = holder or this_process()
     with session_scope() as session:
         session.exec(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=clock.now()))

@@ -289,6 +289,10 @@ class Settings(_Env):
     demo_data: bool = var("DEMO_DATA", default_factory=lambda data: data.get("env") != "production")
     board_poll_ms: int = var("BOARD_POLL_MS", 500, ge=50)
     bcrypt_rounds: int = var("BCRYPT_ROUNDS", 12, ge=4)
+    # How long the process running a background job keeps it without renewing; another takes over after.
+    lease_seconds: int = var("LEASE_SECONDS", 30, ge=2)
+    # Backend worker processes (read by rxconfig.py for granian); more than one needs Redis.
+    workers: int = var("WORKERS", 1, ge=1)
     public_url: Annotated[str, AfterValidator(lambda url: url.rstrip("/"))] = var(
         "PUBLIC_URL", default_factory=_default_public_url
     )
@@ -319,6 +323,12 @@ class Settings(_Env):
             )
         if self.production and self.bcrypt_rounds < 12:
             raise ValueError("VDI_BCRYPT_ROUNDS below 12 is only allowed outside production")
+        if self.workers > 1 and not os.environ.get("REFLEX_REDIS_URL"):
+            raise ValueError(
+                "VDI_WORKERS above 1 needs REFLEX_REDIS_URL: without Redis each worker would keep its own tabs"
+            )
+        if self.booking.tick_seconds >= self.lease_seconds:
+            raise ValueError("VDI_SCHEDULER_TICK_SECONDS must be below VDI_LEASE_SECONDS (each beat renews it)")
         if self.max_direct_slots > self.max_template_slots:
             raise ValueError("VDI_MAX_DIRECT_SLOTS cannot exceed VDI_MAX_TEMPLATE_SLOTS")
         return self

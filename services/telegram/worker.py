@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from datetime import timedelta
 
 import telegram
 from telegram.warnings import PTBUserWarning
@@ -21,7 +20,7 @@ from services.core import audit, clock, leases, outbox
 from services.core.db import session_scope
 from services.core.models import SystemStatus
 from services.telegram import bot as commands
-from services.telegram.delivery import deliver_due, make_bot
+from services.telegram.delivery import deliver_due, make_bot, release_stuck_claims
 from services.telegram.linking import configured
 
 log = logging.getLogger(__name__)
@@ -110,12 +109,15 @@ async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -
     initialised = False
     while not stop.is_set():
         try:
-            if await asyncio.to_thread(leases.acquire, LEASE, timedelta(seconds=max(30, interval * 10))):
+            if await asyncio.to_thread(leases.acquire, LEASE, leases.period()):
                 if not initialised:
                     await bot.initialize()
                     await bot.delete_webhook()
                     await bot.set_my_commands([telegram.BotCommand(c, d) for c, d in commands.COMMANDS])
                     initialised = True
+                # Messages a killed holder had claimed but not sent go back to the queue (after a margin,
+                # so one still being sent is not sent twice).
+                await asyncio.to_thread(release_stuck_claims)
                 await poll_once(bot)
                 await deliver_due(bot)
         except asyncio.CancelledError:
