@@ -93,12 +93,56 @@ class LiveApp:
     pid: int
 
 
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
+
+
+def serving_pid(app: LiveApp, client_port: int) -> int | None:
+    """The app process (one of its workers) holding the server end of the TCP connection that a
+    client opened from `client_port`: read from /proc, as `ss -tnp` would."""
+    app_port = int(app.url.rsplit(":", 1)[1])
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                fields = line.split()
+                local, remote = fields[1], fields[2]
+                if int(local.rsplit(":", 1)[1], 16) == app_port and int(remote.rsplit(":", 1)[1], 16) == client_port:
+                    inode = fields[9]
+    if inode is None:
+        return None
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != app.pid:  # the app's processes share its process group
+                continue
+        except OSError:
+            continue
+        if inode in _socket_inodes(int(entry)):
+            return int(entry)
+    return None
+
+
 @contextmanager
 def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra_env: str) -> Iterator[LiveApp]:
     """Build and serve the app; each web_dir name gets its own build, since a build bakes in its port."""
     port = free_port()
+    # The app's own database unless the caller names one (PostgreSQL runs); never the caller's by accident.
+    inherited = {k: v for k, v in os.environ.items() if k != "VDI_DATABASE_URL"}
     env = {
-        **os.environ,
+        **inherited,
         "VDI_ENV": "test",
         "VDI_DATA_DIR": str(data_dir),
         "VDI_PORT": str(port),
@@ -111,7 +155,6 @@ def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra
         "REFLEX_STATES_WORKDIR": str(data_dir / "states"),
         **extra_env,
     }
-    env.pop("VDI_DATABASE_URL", None)
     subprocess.run(
         [sys.executable, "-m", "vdi_taxi.manage", "seed-demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
     )

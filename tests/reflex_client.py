@@ -23,16 +23,17 @@ UPDATE_VARS = "reflex___state____state.reflex___state____update_vars_internal_st
 class RawClient:
     """A Socket.IO client speaking Reflex's event protocol, with no browser and no UI."""
 
-    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None, token: str | None = None) -> None:
+        """`token` is the tab's identity (its state); a tab reconnecting passes the same one."""
         self.received: list[str] = []
         # (time.time() of arrival, message) for latency measurements.
         self.arrivals: list[tuple[float, str]] = []
         self._got = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_event, namespace=NAMESPACE)
-        token = str(uuid.uuid4())
+        self.token = token or str(uuid.uuid4())
         self.sio.connect(
-            f"{base_url}?token={token}",
+            f"{base_url}?token={self.token}",
             headers=headers or {},
             socketio_path="/_event",
             transports=["websocket"],
@@ -66,6 +67,11 @@ class RawClient:
         """What the browser does with the login cookie: hand it to the auth state."""
         key = f"{AuthState.get_full_name()}.auth_token_rx_state_"
         self.send(UPDATE_VARS, {"vars": {key: token}})
+
+    @property
+    def local_port(self) -> int:
+        """The client end of the websocket: which app worker serves it is read from the server side."""
+        return self.sio.eio.ws.sock.getsockname()[1]
 
     def close(self) -> None:
         self.sio.disconnect()
