@@ -63,6 +63,13 @@ class RawClient:
         assert ok, f"no server message containing {text!r}; got {self.received[-3:]}"
         return next(m for m in self.received if text in m)
 
+    def wait_for_any(self, texts: tuple[str, ...], timeout: float = 10) -> str:
+        """The first server message containing any of `texts` (e.g. a success or a refusal)."""
+        with self._got:
+            ok = self._got.wait_for(lambda: any(t in m for m in self.received for t in texts), timeout=timeout)
+        assert ok, f"no server message containing any of {texts!r}; got {self.received[-3:]}"
+        return next(m for m in self.received if any(t in m for t in texts))
+
     def log_in(self, token: str) -> None:
         """What the browser does with the login cookie: hand it to the auth state."""
         key = f"{AuthState.get_full_name()}.auth_token_rx_state_"
