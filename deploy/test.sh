@@ -17,7 +17,17 @@ fi
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   export VDI_TEST_POSTGRES_URL="${VDI_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 else
-  log "PostgreSQL is not available: the PostgreSQL variants of the race tests will be skipped"
+  log "PostgreSQL is not available: the PostgreSQL variants of the tests will be skipped"
+fi
+# Redis backs the test of several app workers.
+if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null || true
+fi
+if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  export VDI_TEST_REDIS_URL="${VDI_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+else
+  log "Redis is not available: the several-workers test will be skipped"
 fi
 
 log "ruff"

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from services import bookings, queue, sessions
+from services import bookings, queue, runtime, sessions
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Booking, Lease, Notification, QueueEntry, SlotSession, User
@@ -57,8 +57,6 @@ def start_runner(database, telegram: FakeTelegram, tmp_path: Path) -> Iterator[C
         "VDI_TELEGRAM_FILE_URL": telegram.file_url,
     }
     os.environ.update({k: env[k] for k in ("VDI_BOOKING_OPEN", "VDI_BOOKING_CLOSE", "VDI_SESSION_WARN_MINUTES")})
-    from services import runtime
-
     runtime.reset()
     procs: list[subprocess.Popen] = []
 

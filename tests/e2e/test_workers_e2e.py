@@ -6,6 +6,8 @@ looked up in /proc) to show that what one worker does holds on the other.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -14,9 +16,9 @@ import pytest
 import redis
 from sqlmodel import select
 
-from services import auth
+from services import auth, users
 from services.core.db import session_scope
-from services.core.models import SlotSession
+from services.core.models import Lease, SlotSession
 from state.auth import AuthState
 from state.dashboard import DashboardState
 from state.login import LoginState
@@ -25,9 +27,11 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.live_server import LiveApp, serving_pid, start_live_app
 from tests.reflex_client import RawClient
 
-pytestmark = pytest.mark.skipif(not POSTGRES_ADMIN_URL, reason="VDI_TEST_POSTGRES_URL is not set (deploy/test.sh sets)")
+REDIS = os.environ.get("VDI_TEST_REDIS_URL", "").rstrip("/")
+pytestmark = pytest.mark.skipif(
+    not (POSTGRES_ADMIN_URL and REDIS), reason="VDI_TEST_POSTGRES_URL and VDI_TEST_REDIS_URL (deploy/test.sh sets them)"
+)
 WORKERS = 2
-REDIS = "redis://127.0.0.1:6379"
 
 
 def _empty_redis_db() -> int:
@@ -39,7 +43,7 @@ def _empty_redis_db() -> int:
                 return number
         finally:
             client.close()
-    pytest.skip("no empty Redis database on 127.0.0.1:6379")
+    pytest.skip(f"no empty Redis database at {REDIS}")
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +132,6 @@ def test_a_login_on_one_worker_holds_on_the_other_and_a_logout_ends_it_on_both(l
 
 
 def test_a_user_revoked_by_an_admin_is_refused_by_every_worker(live_app, account):
-    from services import users
-
     workers = _workers(live_app)
     boris = account("Борис")
     token = auth.login(boris.username, boris.password).token
@@ -180,10 +182,6 @@ def test_twenty_takers_spread_over_the_workers_give_exactly_one_winner(live_app,
 def test_the_scheduler_runs_in_exactly_one_of_the_workers(live_app):
     """Workers are forked from one supervisor: each must name itself when it takes a lease, or
     all of them would hold it at once under the supervisor's name."""
-    import socket
-
-    from services.core.models import Lease
-
     workers = _workers(live_app)
     with session_scope() as session:
         lease = session.get(Lease, "scheduler")
