@@ -223,7 +223,8 @@ def test_an_existing_world_readable_data_dir_and_key_are_tightened(bare_env):
     assert _mode(data_dir) == 0o700
 
 
-def test_the_database_and_its_directory_are_owner_only(database):
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # a file only SQLite has
+def test_the_sqlite_database_and_its_directory_are_owner_only(database):
     data_dir = Path(os.environ["VDI_DATA_DIR"])
     db_file = data_dir / "vdi_taxi.db"
     assert _mode(data_dir) == 0o700
