@@ -3,6 +3,8 @@ import os
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
+from vdi_taxi.bundle import LeanRadixThemesPlugin
+
 PORT = int(os.environ.get("VDI_PORT", "3000"))
 # Backend worker processes: one unless VDI_WORKERS says otherwise (more need REFLEX_REDIS_URL, which
 # the app's settings check). Reflex would start 2 x CPUs + 1 as soon as Redis answers; granian reads this.
@@ -13,11 +15,14 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[
-        rx.plugins.RadixThemesPlugin(
+        # Radix Themes without the colour scales, CSS and components no page uses (see the module).
+        LeanRadixThemesPlugin(
             theme=rx.theme(appearance="dark", accent_color="indigo", gray_color="slate", radius="large")
         ),
     ],
     disable_plugins=[SitemapPlugin],
+    # The build writes .br and .gz next to each asset; the server sends the one the browser accepts.
+    frontend_compression_formats=["brotli", "gzip"],
     frontend_port=PORT,
     backend_port=PORT,
     # The browser reaches the event websocket here. Behind a reverse proxy set

@@ -36,9 +36,10 @@ app = rx.App(
     # compiled frontend it mounts included), so every HTTP response has the security headers.
     api_transformer=[Starlette(routes=ROUTES), with_security_headers],
     head_components=[
-        rx.script(src="/clock.js"),
-        rx.script(src="/presence.js"),
-        rx.script(src="/pwa.js"),
+        # Plain tags in the prerendered head: rx.script would pull react-helmet into every page.
+        rx.el.script(src="/clock.js", defer=True),
+        rx.el.script(src="/presence.js", defer=True),
+        rx.el.script(src="/pwa.js", defer=True),
         rx.el.link(rel="stylesheet", href="/app.css"),
         rx.el.link(rel="manifest", href="/manifest.json"),
         rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
