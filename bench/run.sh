@@ -11,3 +11,5 @@ python -m bench.rooms
 python -m bench.bookings
 python -m bench.dumps
 python -m bench.usage
+python -m bench.page_weight
+

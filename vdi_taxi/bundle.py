@@ -20,6 +20,8 @@ RADIX_COLOURS = ("indigo", "slate", "amber", "gray", "green", "red")
 
 # A Radix component's own class, e.g. rt-Button or rt-SelectTrigger (utilities are rt-r-*).
 _COMPONENT_CLASS = re.compile(r"\.(rt-[A-Z][A-Za-z]*)")
+# Radix's breakpoints: a responsive prop value {"md": "2"} gets the class md:rt-r-...-2.
+BREAKPOINTS = ("xs", "sm", "md", "lg", "xl")
 
 
 def _blocks(css: str) -> list[tuple[str, str | None]]:
@@ -70,26 +72,32 @@ def _split_selectors(prelude: str) -> list[str]:
     return parts
 
 
-def prune_css(css: str, used: set[str]) -> str:
+def prune_css(css: str, used: set[str], unused_breakpoints: tuple[str, ...] = ()) -> str:
     """Drop the rules that style only Radix components absent from the built JS.
 
-    A selector is dead when it names a component class (rt-Slider...) that no script uses; a rule
-    goes when all its selectors are dead. At-rules (@media, @supports, @layer) are pruned inside and
-    dropped when emptied; everything else (tokens, utilities, the reset) is kept as it was.
+    A selector is dead when it names a component class (rt-Slider...) that no script uses, or a
+    responsive class of a breakpoint no prop of ours uses (xs:rt-r-p-2); a rule goes when all its
+    selectors are dead. At-rules (@media, @supports, @layer) are pruned inside and dropped when
+    emptied; everything else (tokens, the reset, other utilities) is kept as it was.
     """
+    dead_prefixes = tuple(f".{bp}\\:" for bp in unused_breakpoints)
     out = []
     for prelude, body in _blocks(css):
         if body is None:
             out.append(prelude + ";")
         elif prelude.startswith("@"):
             if prelude.startswith(("@media", "@supports", "@layer", "@container")):
-                inner = prune_css(body, used)
+                inner = prune_css(body, used, unused_breakpoints)
                 if inner.strip() or not body.strip():
                     out.append(f"{prelude}{{{inner}}}")
             else:  # @keyframes, @font-face, @property...: not selectors
                 out.append(f"{prelude}{{{body}}}")
         else:
-            alive = [s for s in _split_selectors(prelude) if set(_COMPONENT_CLASS.findall(s)) <= used]
+            alive = [
+                s
+                for s in _split_selectors(prelude)
+                if set(_COMPONENT_CLASS.findall(s)) <= used and not any(p in s for p in dead_prefixes)
+            ]
             if alive:
                 out.append(f"{','.join(alive)}{{{body}}}")
     return "".join(out)
@@ -100,16 +108,24 @@ def prune_built_css(static_dir: Path) -> None:
 
     Radix spells each component's class out in its JS (className: "rt-Button"), and every page's
     JS chunk carries only the components it imports, so the class names in all built scripts are
-    exactly the components the app can render.
+    exactly the components the app can render. Responsive values are written by Reflex into the
+    generated pages as objects ({["md"] : "2"}); a breakpoint no generated page names is unused.
     """
     assets = static_dir / "assets"
     used: set[str] = set()
     for script in assets.glob("*.js"):
         used.update(re.findall(r"rt-[A-Z][A-Za-z]*", script.read_text(encoding="utf-8", errors="replace")))
+    web_dir = static_dir.parents[1]  # .web/build/client -> .web
+    generated = "".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for folder in ("app", "app_components")
+        for path in (web_dir / folder).rglob("*.js*")
+    )
+    unused = tuple(bp for bp in BREAKPOINTS if f'"{bp}"' not in generated)
     for sheet in assets.glob("*.css"):
         css = sheet.read_text(encoding="utf-8")
         if "rt-" in css:
-            sheet.write_text(prune_css(css, used), encoding="utf-8")
+            sheet.write_text(prune_css(css, used, unused), encoding="utf-8")
 
 
 @dataclasses.dataclass
