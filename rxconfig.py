@@ -9,6 +9,11 @@ PORT = int(os.environ.get("VDI_PORT", "3000"))
 # Backend worker processes: one unless VDI_WORKERS says otherwise (more need REFLEX_REDIS_URL, which
 # the app's settings check). Reflex would start 2 x CPUs + 1 as soon as Redis answers; granian reads this.
 os.environ.setdefault("GRANIAN_WORKERS", os.environ.get("VDI_WORKERS", "1").strip() or "1")
+# One process without Redis: tabs' state lives in memory and a closed tab's state is freed
+# this long after its last event (open tabs are kept alive by the board publisher, see
+# state/board.py). With REFLEX_REDIS_URL the state moves to Redis with Reflex's default expiry.
+REDIS = bool(os.environ.get("REFLEX_REDIS_URL"))
+TAB_STATE_SECONDS = int(os.environ.get("VDI_TAB_STATE_SECONDS", "120"))
 
 config = rx.Config(
     app_name="vdi_taxi",
@@ -23,6 +28,8 @@ config = rx.Config(
     disable_plugins=[SitemapPlugin],
     # The build writes .br and .gz next to each asset; the server sends the one the browser accepts.
     frontend_compression_formats=["brotli", "gzip"],
+    state_manager_mode="redis" if REDIS else "memory",
+    **({} if REDIS else {"redis_token_expiration": TAB_STATE_SECONDS}),
     frontend_port=PORT,
     backend_port=PORT,
     # The browser reaches the event websocket here. Behind a reverse proxy set

@@ -94,17 +94,17 @@ def _busy_in(message: str, slot_id: str) -> bool:
     except ValueError:
         return False
     for name, values in delta.items():
-        if name.endswith("slot_board"):
-            for group in values.get("groups_rx_state_", []):
-                if any(card["id"] == slot_id and card["busy"] for card in group["slots"]):
-                    return True
+        if name.endswith("board_feed"):
+            card = values.get(f"c_{slot_id}") or {}
+            if card.get("busy"):
+                return True
     return False
 
 
 def measure_server_only(url: str, clients: int, rounds: int) -> list[float]:
     """The same take, watched by raw Socket.IO clients: the server's share of the latency."""
     from services import auth, users
-    from state.board import SlotBoard
+    from state.board import BoardFeed
     from state.dashboard import DashboardState
     from tests.reflex_client import RawClient
 
@@ -115,8 +115,8 @@ def measure_server_only(url: str, clients: int, rounds: int) -> list[float]:
     for _ in range(clients):
         c = RawClient(url)
         c.log_in(watch_token)
-        c.send(f"{SlotBoard.get_full_name()}.join", {})
-        c.wait_for("groups_rx_state_")
+        c.send(f"{BoardFeed.get_full_name()}.join", {})
+        c.wait_for('"layout"')
         watchers.append(c)
     taker_client = RawClient(url)
     taker_client.log_in(auth.login(taker.username, "bench-pass-1").token)

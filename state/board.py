@@ -1,18 +1,35 @@
-"""The live slot board, one copy shared by every open tab.
+"""The live slot board, fed to every open board tab as one small frame per change.
 
-A single publisher task per process watches the database's board version and
-pushes a fresh snapshot into the shared state; Reflex fans it out to every
-linked client. Handlers in this process wake it at once via ``board_changed``.
+The board is Reflex state: the browser's copy of the ``BoardFeed`` substate. The
+server keeps no per-tab copy of it. Instead one publisher task per app process
+watches the database's board version, diffs the fresh board against the last
+one it published, and emits the changed cards as ONE Reflex state-update frame
+to a Socket.IO room that logged-in board tabs join. The frame is encoded once
+and its delta carries one key per changed card (``c_<slot id>``), which the
+frontend merges into the substate key by key; an unchanged board sends nothing.
+
+Several workers: every worker runs its own publisher against the same database
+version, and a room only holds that worker's own sockets, so each worker emits
+to its tabs and no frame crosses workers. Handlers in this process wake the
+publisher at once via ``notify_board_changed``; other workers see the change on
+their next poll (``VDI_BOARD_POLL_MS``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import time
+from typing import Any
 
 import reflex as rx
+from reflex.config import get_config
+from reflex.istate.manager.memory import StateManagerMemory
 from reflex.istate.manager.token import BaseStateToken
+from reflex_base.utils.format import format_state_name
+from reflex_base.vars.base import VarData
 
 from services import auth
 from services.board import CategoryGroup, SlotCard, load_board
@@ -23,89 +40,193 @@ from state.auth import AuthState
 
 log = logging.getLogger(__name__)
 
-BOARD_TOKEN = "slotboard"
+ROOM = "vdi-board"
+CARD_PREFIX = "c_"
+# How often joined sockets' logins are re-checked (a revoked login stops receiving the board).
+MEMBER_CHECK_SECONDS = 30.0
 board_changed = asyncio.Event()
-
-
-class _BoardTokenIsNotAClient(logging.Filter):
-    """The shared board's token has no socket of its own; Reflex warns on every push."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return f"disconnected client '{BOARD_TOKEN}'" not in record.getMessage()
-
-
-logging.getLogger("reflex.app").addFilter(_BoardTokenIsNotAClient())
 
 
 def notify_board_changed() -> None:
     board_changed.set()
 
 
-class SlotBoard(rx.SharedState):
-    groups: list[CategoryGroup] = []
-    version: int = -1
-    # Non-empty when the Docker engine is unreachable; shown to admins.
-    engine_problem: str = ""
+class BoardFeed(rx.State):
+    """The board as the browser holds it. No server-side vars on purpose.
 
-    @rx.var
-    def all_slots(self) -> list[SlotCard]:
-        return [card for group in self.groups for card in group.slots]
-
-    @rx.var
-    def session_by_slot(self) -> dict[str, int]:
-        return {card.id: card.session_id for group in self.groups for card in group.slots}
-
-    @rx.var
-    def deadline_by_slot(self) -> dict[str, int]:
-        return {card.id: card.deadline_ms for group in self.groups for card in group.slots}
-
-    @rx.var
-    def ending_soon_by_slot(self) -> dict[str, bool]:
-        return {card.id: card.ending_soon for group in self.groups for card in group.slots}
-
-    @rx.var
-    def idle_release_by_slot(self) -> dict[str, int]:
-        return {card.id: card.idle_release_ms for group in self.groups for card in group.slots}
-
-    @rx.var
-    def loaded(self) -> bool:
-        return self.version >= 0
+    Keys of the browser's copy, written only by the publisher's frames:
+    ``v`` (board version), ``layout`` (categories with their slot ids in order),
+    ``ids`` (every slot id in order), ``problem`` (engine problem, for admins) and
+    ``c_<slot id>`` (one card each). Since Reflex's own deltas for this substate
+    are always empty, a rehydrate never wipes the board a tab already shows.
+    """
 
     @rx.event
     async def join(self):
-        """on_load: link this tab to the shared board (logged-in users only)."""
+        """on_load of board pages: a logged-in tab joins the board room and gets the whole board."""
         auth_state = await self.get_state(AuthState)
-        if auth.resolve_token(auth_state.auth_token) is None:
+        token = auth_state.auth_token
+        if auth.resolve_token(token) is None:
             return
-        board = await self._link_to(BOARD_TOKEN)
-        if board.version < 0:
-            # First tab since the process started: fill the board now.
-            board.groups = load_board()
-            board.version = db.board_version()
+        await hub.join(self.router.session.session_id, token)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayoutGroup:
+    """One category of the board as sent to the browser: its slots by id, in order."""
+
+    category: str
+    accent: str
+    slots: list[str] = dataclasses.field(default_factory=list)
+
+
+# Vars over the browser's copy of BoardFeed, for components. The keys may be missing
+# until the tab's first board frame arrives, hence the defaults.
+_FEED = format_state_name(BoardFeed.get_full_name())
+_FEED_DATA = VarData.from_state(BoardFeed)
+
+
+def _feed_var(js: str, typ: Any, *others: rx.Var) -> Any:
+    data = VarData.merge(_FEED_DATA, *(o._get_all_var_data() for o in others))
+    return rx.Var(_js_expr=js, _var_type=typ, _var_data=data).guess_type()
+
+
+feed_version = _feed_var(f"({_FEED}.v ?? -1)", int)
+feed_loaded = _feed_var(f"({_FEED}.v !== undefined)", bool)
+feed_problem = _feed_var(f'({_FEED}.problem ?? "")', str)
+feed_layout = _feed_var(f"({_FEED}.layout ?? [])", list[LayoutGroup])
+feed_ids = _feed_var(f"({_FEED}.ids ?? [])", list[str])
+
+
+def card(slot_id: rx.Var) -> Any:
+    """The card of one slot, by its id (an empty card until the board arrives)."""
+    return _feed_var(f'({_FEED}["{CARD_PREFIX}" + {slot_id}] ?? {{}})', SlotCard, slot_id)
+
+
+def _card_dict(slot: SlotCard) -> dict[str, Any]:
+    return dataclasses.asdict(slot)
+
+
+def board_keys(groups: list[CategoryGroup], version: int, problem: str) -> dict[str, Any]:
+    """The board as the keys of the browser's ``BoardFeed`` substate."""
+    keys: dict[str, Any] = {
+        "v": version,
+        "problem": problem,
+        "layout": [{"category": g.category, "accent": g.accent, "slots": [c.id for c in g.slots]} for g in groups],
+        "ids": [c.id for g in groups for c in g.slots],
+    }
+    for group in groups:
+        for slot in group.slots:
+            keys[CARD_PREFIX + slot.id] = _card_dict(slot)
+    return keys
+
+
+def board_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Keys that changed; a card that left the board becomes null. The version alone is no change."""
+    changed = {k: v for k, v in new.items() if k != "v" and old.get(k) != v}
+    changed.update({k: None for k in old if k.startswith(CARD_PREFIX) and k not in new})
+    if changed:
+        changed["v"] = new["v"]
+    return changed
+
+
+class BoardHub:
+    """This process's view of the board and the sockets it feeds."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.keys: dict[str, Any] = {}
+        # sid -> login token it joined with, re-checked every MEMBER_CHECK_SECONDS.
+        self.members: dict[str, str] = {}
+        self.frames_sent = 0
+
+    @property
+    def namespace(self) -> str:
+        return self.app.event_namespace.namespace
+
+    def frame(self, keys: dict[str, Any]) -> dict[str, Any]:
+        """A Reflex StateUpdate as the frontend expects it: a delta for one substate."""
+        return {"delta": {BoardFeed.get_full_name(): keys}}
+
+    async def join(self, sid: str, token: str) -> None:
+        if self.app is None or not sid:
+            return
+        if not self.keys:
+            await self.refresh()
+        # Entering the room and taking the snapshot happen without a suspension point, and
+        # the publisher swaps the snapshot and starts its room emit without one too, so a
+        # tab gets either the change inside its snapshot or the change's frame after it.
+        self.app.sio.manager.basic_enter_room(sid, self.namespace, ROOM)
+        self.members[sid] = token
+        await self.app.sio.emit("event", self.frame(self.keys), to=sid, namespace=self.namespace)
+
+    async def refresh(self) -> None:
+        """Load the board from the database and emit what changed to every joined tab."""
+        version = await asyncio.to_thread(db.board_version)
+        groups = await asyncio.to_thread(load_board)
+        problem = await asyncio.to_thread(engine_problem)
+        new = board_keys(groups, version, problem)
+        changed = board_diff(self.keys, new)
+        self.keys = new
+        if changed and self.app is not None:
+            self.frames_sent += 1
+            await self.app.sio.emit("event", self.frame(changed), to=ROOM, namespace=self.namespace)
+
+    async def check_members(self) -> None:
+        """Forget closed sockets; drop sockets whose login was revoked or expired."""
+        manager = self.app.sio.manager
+        present = {sid for sid, _eio in manager.get_participants(self.namespace, ROOM)}
+        self.members = {sid: tok for sid, tok in self.members.items() if sid in present}
+        tokens = set(self.members.values())
+        revoked = {tok for tok in tokens if await asyncio.to_thread(auth.resolve_token, tok) is None}
+        for sid, tok in list(self.members.items()):
+            if tok in revoked:
+                manager.basic_leave_room(sid, self.namespace, ROOM)
+                del self.members[sid]
+
+    def keep_live_tabs(self) -> None:
+        """Refresh the in-memory state of every tab with an open socket, so only closed tabs expire."""
+        manager = self.app.state_manager
+        if not isinstance(manager, StateManagerMemory):
+            return
+        for token in list(self.app.event_namespace.token_to_sid):
+            if token in manager.states:
+                manager._track_token(BaseStateToken(ident=token, cls=rx.State))
+
+
+hub = BoardHub()
 
 
 async def publish_board(app) -> None:
-    """Lifespan task: keep the shared board equal to the database."""
+    """Lifespan task: keep every joined tab's board equal to the database."""
+    hub.app = app
     interval = get_settings().board_poll_seconds
     last_version: int | None = None
+    last_check = time.monotonic()
+    keepalive_every = max(5.0, app_token_expiry() / 4)
+    last_keepalive = time.monotonic()
     while True:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(board_changed.wait(), timeout=interval)
         board_changed.clear()
         try:
             version = await asyncio.to_thread(db.board_version)
-            if version == last_version:
-                continue
-            groups = await asyncio.to_thread(load_board)
-            problem = await asyncio.to_thread(engine_problem)
-            async with app.modify_state(BaseStateToken(ident=BOARD_TOKEN, cls=SlotBoard)) as root:
-                board = await root.get_state(SlotBoard)
-                board.groups = groups
-                board.engine_problem = problem
-                board.version = version
-            last_version = version
+            if version != last_version:
+                await hub.refresh()
+                last_version = hub.keys.get("v", version)
+            now = time.monotonic()
+            if now - last_check >= MEMBER_CHECK_SECONDS:
+                last_check = now
+                await hub.check_members()
+            if now - last_keepalive >= keepalive_every:
+                last_keepalive = now
+                hub.keep_live_tabs()
         except asyncio.CancelledError:
             raise
         except Exception:
             # Database briefly unavailable: keep the last board, try again next tick.
             log.exception("publishing the slot board failed")
+
+
+def app_token_expiry() -> float:
+    return float(get_config().redis_token_expiration)

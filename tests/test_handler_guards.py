@@ -40,7 +40,7 @@ UNGUARDED = {
     "TemplatesState": {"set_form_open", "set_form_icon", "toggle_form_slot", "set_launch_open"},
 }
 # The live board is fed and guarded on its own (join checks the login in its own way).
-OWN_RULES = {"SlotBoard"}
+OWN_RULES = {"BoardFeed"}
 ADMIN_ONLY = {"AdminState": None, "UsageState": None}
 
 

@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from services import runtime
 from services.core.settings import get_settings
 from state.admin import AdminState
-from state.board import SlotBoard, publish_board
+from state.board import BoardFeed, publish_board
 from state.booking import BookingState
 from state.calendar import CalendarState
 from state.dashboard import DashboardState
@@ -64,7 +64,7 @@ page(
     route=routes.DASHBOARD,
     title="",
     access=USER,
-    on_load=[DashboardState.load, TemplatesState.load_templates, BookingState.load_mine, SlotBoard.join],
+    on_load=[DashboardState.load, TemplatesState.load_templates, BookingState.load_mine, BoardFeed.join],
 )
 page(
     app,
@@ -72,7 +72,7 @@ page(
     route=routes.SESSION,
     title="Сессия",
     access=USER,
-    on_load=[SessionPageState.load, SlotBoard.join],
+    on_load=[SessionPageState.load, BoardFeed.join],
 )
 page(
     app,

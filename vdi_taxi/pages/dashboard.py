@@ -8,9 +8,8 @@ from components.common import loading
 from components.layout import protected_page
 from components.slot_card import active_session_banner, favourite_chip, offer_banner, slot_card
 from components.templates import template_cards
-from services.board import CategoryGroup
 from state.auth import AuthState
-from state.board import SlotBoard
+from state.board import LayoutGroup, card, feed_ids, feed_layout, feed_loaded, feed_problem
 from state.dashboard import DashboardState
 
 
@@ -20,7 +19,7 @@ def _favourites() -> rx.Component:
         rx.cond(
             DashboardState.favourites.length() > 0,
             rx.hstack(
-                rx.foreach(SlotBoard.all_slots, favourite_chip),
+                rx.foreach(feed_ids, lambda slot_id: favourite_chip(card(slot_id))),
                 overflow_x="auto",
                 width="100%",
                 spacing="3",
@@ -33,7 +32,7 @@ def _favourites() -> rx.Component:
     )
 
 
-def _group(group: CategoryGroup) -> rx.Component:
+def _group(group: LayoutGroup) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.box(width="10px", height="10px", border_radius="3px", background=group.accent),
@@ -42,7 +41,7 @@ def _group(group: CategoryGroup) -> rx.Component:
             spacing="2",
         ),
         rx.grid(
-            rx.foreach(group.slots, slot_card),
+            rx.foreach(group.slots, lambda slot_id: slot_card(card(slot_id))),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"),
             spacing="4",
             width="100%",
@@ -57,24 +56,24 @@ def dashboard_page() -> rx.Component:
     return protected_page(
         rx.vstack(
             rx.cond(
-                AuthState.is_admin & (SlotBoard.engine_problem != ""),
+                AuthState.is_admin & (feed_problem != ""),
                 rx.callout(
-                    SlotBoard.engine_problem,
+                    feed_problem,
                     icon="server-crash",
                     color_scheme="red",
                     width="100%",
                     data_testid="engine-problem",
                 ),
             ),
-            rx.foreach(SlotBoard.all_slots, active_session_banner),
-            rx.foreach(SlotBoard.all_slots, offer_banner),
+            rx.foreach(feed_ids, lambda slot_id: active_session_banner(card(slot_id))),
+            rx.foreach(feed_ids, lambda slot_id: offer_banner(card(slot_id))),
             _favourites(),
             template_cards(),
             my_bookings(),
             rx.heading("Все сервисы", size="5", margin_top="0.5em"),
             rx.cond(
-                SlotBoard.loaded,
-                rx.vstack(rx.foreach(SlotBoard.groups, _group), spacing="6", width="100%"),
+                feed_loaded,
+                rx.vstack(rx.foreach(feed_layout, _group), spacing="6", width="100%"),
                 loading("Загрузка слотов..."),
             ),
             booking_dialog(),

@@ -7,7 +7,7 @@ from components.common import confirm, elapsed, error_box
 from components.layout import protected_page
 from services.board import SlotCard
 from state.auth import AuthState
-from state.board import SlotBoard
+from state.board import card, feed_ids, feed_version
 from state.session import OpenSlot, SessionEndState, SessionPageState
 from vdi_taxi import routes
 
@@ -18,9 +18,9 @@ TOGGLE_FULLSCREEN = (
 
 def _ended_elsewhere():
     return (
-        (SlotBoard.version >= SessionPageState.loaded_version)
+        (feed_version >= SessionPageState.loaded_version)
         & (SessionPageState.session_id > 0)
-        & (SlotBoard.session_by_slot[SessionPageState.slot_id].to(int) != SessionPageState.session_id)
+        & (card(SessionPageState.slot_id).session_id != SessionPageState.session_id)
     )
 
 
@@ -109,7 +109,7 @@ def _switcher() -> rx.Component:
                 SessionPageState.open_count > 1,
                 rx.hstack(
                     rx.text("Мои слоты:", size="1", color=theme.MUTED, flex_shrink="0"),
-                    rx.foreach(SlotBoard.all_slots, _switch_chip),
+                    rx.foreach(feed_ids, lambda slot_id: _switch_chip(card(slot_id))),
                     spacing="2",
                     align="center",
                     overflow_x="auto",
@@ -149,12 +149,12 @@ def _switcher() -> rx.Component:
 def _ending_banner() -> rx.Component:
     """Shown once the scheduler has warned: time left, and the one extension."""
     return rx.cond(
-        SlotBoard.ending_soon_by_slot[SessionPageState.slot_id].to(bool) & ~_ended_elsewhere(),
+        card(SessionPageState.slot_id).ending_soon & ~_ended_elsewhere(),
         rx.hstack(
             rx.icon("timer", size=18),
             rx.text(
                 "Сессия закончится через ",
-                elapsed(SlotBoard.deadline_by_slot[SessionPageState.slot_id], "countdown", class_name="mono"),
+                elapsed(card(SessionPageState.slot_id).deadline_ms, "countdown", class_name="mono"),
                 ". Сохраните работу.",
                 size="2",
             ),
@@ -173,12 +173,12 @@ def _ending_banner() -> rx.Component:
 def _idle_banner() -> rx.Component:
     """Shown once the scheduler found the session unattended: time to come back, and «Я здесь»."""
     return rx.cond(
-        (SlotBoard.idle_release_by_slot[SessionPageState.slot_id].to(int) > 0) & ~_ended_elsewhere(),
+        (card(SessionPageState.slot_id).idle_release_ms > 0) & ~_ended_elsewhere(),
         rx.hstack(
             rx.icon("hourglass", size=18),
             rx.text(
                 "Вас давно нет в комнате. Слот освободится через ",
-                elapsed(SlotBoard.idle_release_by_slot[SessionPageState.slot_id], "countdown", class_name="mono"),
+                elapsed(card(SessionPageState.slot_id).idle_release_ms, "countdown", class_name="mono"),
                 ", если вы не вернётесь.",
                 size="2",
             ),

@@ -1,0 +1,89 @@
+"""A board tab without a browser: the Socket.IO traffic a Chromium tab sends, asyncio-based.
+
+It connects the way Reflex's frontend does (the hydrate event rides in the CONNECT
+packet together with the login cookie), sends back the events the server hands it,
+and merges every state delta into its own copy of the state, key by key, as the
+frontend's reducers do. Hundreds of them run in one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from typing import Any
+
+import socketio
+
+from state.auth import AuthState
+from state.board import CARD_PREFIX, BoardFeed
+
+NAMESPACE = "/_event"
+HYDRATE = "reflex___state____state.hydrate_and_load"
+COOKIE_VAR = f"{AuthState.get_full_name()}.auth_token_rx_state_"
+FEED = BoardFeed.get_full_name()
+
+
+class Tab:
+    def __init__(self, base_url: str, login_token: str, path: str = "/") -> None:
+        self.base_url = base_url
+        self.login_token = login_token
+        self.path = path
+        self.state: dict[str, dict[str, Any]] = {}
+        # (time.time() of arrival, size in bytes of the JSON frame, the frame)
+        self.frames: list[tuple[float, int, dict]] = []
+        self.changed = asyncio.Event()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("event", self._on_event, namespace=NAMESPACE)
+
+    def _router_data(self) -> dict:
+        return {"pathname": self.path, "asPath": self.path}
+
+    async def open(self) -> None:
+        payload = {"vars": {COOKIE_VAR: self.login_token}}
+        boot = {"name": HYDRATE, "payload": payload, "router_data": self._router_data()}
+        await self.sio.connect(
+            f"{self.base_url}?token={uuid.uuid4()}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            namespaces=[NAMESPACE],
+            auth={"event": boot},
+            wait_timeout=30,
+        )
+
+    async def _on_event(self, update: dict) -> None:
+        now = time.time()
+        size = len(json.dumps(update, ensure_ascii=False).encode())
+        self.frames.append((now, size, update))
+        for substate, delta in (update.get("delta") or {}).items():
+            self.state.setdefault(substate, {}).update(delta)
+        for event in update.get("events") or []:
+            await self.send(event["name"], event.get("payload") or {})
+        self.changed.set()
+
+    async def send(self, name: str, payload: dict) -> None:
+        await self.sio.emit(
+            "event", {"name": name, "payload": payload, "router_data": self._router_data()}, namespace=NAMESPACE
+        )
+
+    def card(self, slot_id: str) -> dict | None:
+        return self.state.get(FEED, {}).get(CARD_PREFIX + slot_id)
+
+    @property
+    def has_board(self) -> bool:
+        return bool(self.state.get(FEED, {}).get("layout"))
+
+    async def wait(self, check, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            self.changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"tab never saw the expected state; last frames: {self.frames[-2:]}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), left)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
