@@ -21,7 +21,10 @@ from state.auth import AuthState
 from state.board import CARD_PREFIX, BoardFeed
 
 NAMESPACE = "/_event"
-HYDRATE = "reflex___state____state.hydrate_and_load"
+ROOT_STATE = "reflex___state____state"
+HYDRATE = f"{ROOT_STATE}.hydrate_and_load"
+UPDATE_VARS = f"{ROOT_STATE}.reflex___state____update_vars_internal_state.update_vars_internal"
+ON_LOAD = f"{ROOT_STATE}.reflex___state____on_load_internal_state.on_load_internal"
 COOKIE_VAR = f"{AuthState.get_full_name()}.auth_token_rx_state_"
 FEED = BoardFeed.get_full_name()
 
@@ -39,7 +42,11 @@ class Tab:
         self.sio.on("event", self._on_event, namespace=NAMESPACE)
 
     def _router_data(self) -> dict:
-        return {"pathname": self.path, "asPath": self.path}
+        data: dict = {"pathname": self.path, "asPath": self.path}
+        # Route parameters travel in the query, as React Router hands them to the frontend.
+        if self.path.startswith("/session/"):
+            data["query"] = {"slot": self.path.removeprefix("/session/")}
+        return data
 
     async def open(self) -> None:
         payload = {"vars": {COOKIE_VAR: self.login_token}}
@@ -60,8 +67,17 @@ class Tab:
         for substate, delta in (update.get("delta") or {}).items():
             self.state.setdefault(substate, {}).update(delta)
         for event in update.get("events") or []:
-            await self.send(event["name"], event.get("payload") or {})
+            # Backend events are chained on the server; the browser itself only acts on redirects.
+            if event.get("name") == "_redirect":
+                await self.navigate(event["payload"]["path"])
         self.changed.set()
+
+    async def navigate(self, path: str) -> None:
+        """A client-side navigation: the page's on_load events with the cookie, as the frontend sends them."""
+        self.path = path
+        self.state.setdefault(ROOT_STATE, {})["is_hydrated_rx_state_"] = False
+        await self.send(UPDATE_VARS, {"vars": {COOKIE_VAR: self.login_token}})
+        await self.send(ON_LOAD, {})
 
     async def send(self, name: str, payload: dict) -> None:
         await self.sio.emit(
