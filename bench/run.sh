@@ -7,6 +7,7 @@ apt_install chromium
 install_app tests/requirements.txt
 python -m bench.startup
 python -m bench.board_latency --tabs 2 20 --rounds 5
+python -m bench.board_scale
 python -m bench.rooms
 python -m bench.bookings
 python -m bench.dumps

@@ -184,14 +184,15 @@ class BoardHub:
                 manager.basic_leave_room(sid, self.namespace, ROOM)
                 del self.members[sid]
 
-    def keep_live_tabs(self) -> None:
-        """Refresh the in-memory state of every tab with an open socket, so only closed tabs expire."""
+    async def keep_live_tabs(self) -> None:
+        """Touch the in-memory state of every tab with an open socket, so only closed tabs expire."""
         manager = self.app.state_manager
         if not isinstance(manager, StateManagerMemory):
             return
         for token in list(self.app.event_namespace.token_to_sid):
             if token in manager.states:
-                manager._track_token(BaseStateToken(ident=token, cls=rx.State))
+                # get_state of an existing token only renews its expiry.
+                await manager.get_state(BaseStateToken(ident=token, cls=rx.State))
 
 
 hub = BoardHub()
@@ -220,7 +221,7 @@ async def publish_board(app) -> None:
                 await hub.check_members()
             if now - last_keepalive >= keepalive_every:
                 last_keepalive = now
-                hub.keep_live_tabs()
+                await hub.keep_live_tabs()
         except asyncio.CancelledError:
             raise
         except Exception:
