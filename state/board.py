@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import dataclasses
+import gc
 import logging
 import time
 from typing import Any
@@ -44,7 +46,15 @@ ROOM = "vdi-board"
 CARD_PREFIX = "c_"
 # How often joined sockets' logins are re-checked (a revoked login stops receiving the board).
 MEMBER_CHECK_SECONDS = 30.0
+# Hand freed memory back to the system once this many tabs' states have expired.
+TRIM_AFTER_FREED = 50
 board_changed = asyncio.Event()
+
+
+def _malloc_trim() -> None:
+    """glibc keeps freed heap pages; give them back (no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def notify_board_changed() -> None:
@@ -139,6 +149,8 @@ class BoardHub:
         # sid -> login token it joined with, re-checked every MEMBER_CHECK_SECONDS.
         self.members: dict[str, str] = {}
         self.frames_sent = 0
+        # Most tab states held since memory was last handed back.
+        self.peak_states = 0
 
     @property
     def namespace(self) -> str:
@@ -185,7 +197,11 @@ class BoardHub:
                 del self.members[sid]
 
     async def keep_live_tabs(self) -> None:
-        """Touch the in-memory state of every tab with an open socket, so only closed tabs expire."""
+        """Touch the in-memory state of every tab with an open socket, so only closed tabs expire.
+
+        Once many closed tabs' states have expired, the freed memory is handed back to the
+        system, so the process shrinks back after a busy hour instead of keeping its peak.
+        """
         manager = self.app.state_manager
         if not isinstance(manager, StateManagerMemory):
             return
@@ -193,6 +209,12 @@ class BoardHub:
             if token in manager.states:
                 # get_state of an existing token only renews its expiry.
                 await manager.get_state(BaseStateToken(ident=token, cls=rx.State))
+        count = len(manager.states)
+        if count + TRIM_AFTER_FREED <= self.peak_states:
+            gc.collect()
+            _malloc_trim()
+            self.peak_states = count
+        self.peak_states = max(self.peak_states, count)
 
 
 hub = BoardHub()
