@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -20,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.tab_client import FEED, Tab
+from bench.tab_client import FEED, Tab, taker_process
 from services import auth, runtime, sessions, users
 from state.dashboard import DashboardState
 from tests.live_server import ROOT, start_live_app
@@ -29,7 +30,6 @@ TAKE = f"{DashboardState.get_full_name()}.take"
 SLOT = "ppx-2"
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-SESSION_STATE = "reflex___state____state.state___auth____auth_state.state___session____session_page_state"
 
 
 def _group_pids(pgid: int) -> list[int]:
@@ -119,6 +119,7 @@ class Bench:
         self.taker_id = 0
         self.taker_token = ""
         self.watch_token = ""
+        self.taker = None  # pipe to the taker's own process
 
     def accounts(self) -> None:
         taker = users.create_user("scaletaker", "Такси Бенч", "bench-pass-1")
@@ -138,23 +139,16 @@ class Bench:
         bytes_per_tab: list[int] = []
         # One unrecorded warm-up take first: the first take after start-up loads code paths.
         for round_no in range(rounds + 1):
-            taker = Tab(self.url, self.taker_token)
-            await taker.open()
-            await taker.wait(lambda taker=taker: taker.has_board, 30)
+            self.taker.send("open")
+            assert await asyncio.to_thread(self.taker.recv) == "ready"
             await wait_idle(self.pgid, quiet=0.05, window=0.5, limit=10)
             marks = [len(w.frames) for w in watchers]
             cpu0 = cpu_seconds(self.pgid)
-            sent = time.time()
-            await taker.send(TAKE, {"slot_id": SLOT})
-            await asyncio.gather(
-                *(w.wait(lambda w=w: (w.card(SLOT) or {}).get("busy"), 30) for w in watchers),
-                taker.wait(lambda t=taker: t.state.get(SESSION_STATE, {}).get("access_url_rx_state_"), 30),
-            )
+            self.taker.send("go")
+            sent, url_at = await asyncio.to_thread(self.taker.recv)
+            await asyncio.gather(*(w.wait(lambda w=w: (w.card(SLOT) or {}).get("busy"), 30) for w in watchers))
             await asyncio.sleep(0.3)  # late frames of the same take would count too
             spent = cpu_seconds(self.pgid) - cpu0
-            url_at = next(
-                t for t, _, f in taker.frames if t >= sent and _delta(f, SESSION_STATE).get("access_url_rx_state_")
-            )
             for w, mark in zip(watchers, marks, strict=True):
                 if round_no == 0:
                     break
@@ -167,7 +161,6 @@ class Bench:
                 own.append(url_at - sent)
             await asyncio.to_thread(sessions.release_slot, self.taker_id, SLOT)
             await asyncio.gather(*(w.wait(lambda w=w: not (w.card(SLOT) or {}).get("busy"), 30) for w in watchers))
-            await taker.close()
         ms = [x * 1000 for x in latencies]
         return {
             "tabs": len(watchers),
@@ -204,7 +197,6 @@ class Bench:
         print(f"{key}: {json.dumps(value, ensure_ascii=False)}", flush=True)
 
     async def run(self, tabs: int, small: int, rounds: int, burst: int, churn: int, expiry_wait: float) -> dict:
-        self.accounts()
         await wait_idle(self.pgid)
         self.log("rss_idle_mb_fresh", rss_mb(self.pgid))
         self.log("rss_idle_by_process_mb", rss_by_process(self.pgid))
@@ -232,15 +224,15 @@ class Bench:
 
         if churn:
             self.log("churn", await self.churn(churn))
-            await wait_idle(self.pgid)
-            watchers = await open_tabs(self.url, self.watch_token, small)
-            self.log(f"after_churn_{small}_tabs", await self.fan_out(watchers, rounds))
-            await close_tabs(watchers)
             self.log("rss_mb_right_after_churn", rss_mb(self.pgid))
         # Closed tabs' state is freed once it expires (VDI_TAB_STATE_SECONDS).
         await asyncio.sleep(expiry_wait)
         await wait_idle(self.pgid)
         self.log("rss_mb_after_tabs_closed_and_expired", rss_mb(self.pgid))
+        if churn:
+            watchers = await open_tabs(self.url, self.watch_token, small)
+            self.log(f"after_churn_{small}_tabs", await self.fan_out(watchers, rounds))
+            await close_tabs(watchers)
         self.log("rss_by_process_mb_at_end", rss_by_process(self.pgid))
         return self.results
 
@@ -267,7 +259,20 @@ def main() -> int:
             os.environ[key] = app.env[key]
         runtime.reset()
         bench = Bench(app.url, app.pid)
-        results = asyncio.run(bench.run(args.tabs, args.small, args.rounds, args.burst, args.churn, args.expiry_wait))
+        bench.accounts()
+        parent, child = multiprocessing.Pipe()
+        taker = multiprocessing.get_context("spawn").Process(
+            target=taker_process, args=(app.url, bench.taker_token, TAKE, SLOT, child), daemon=True
+        )
+        taker.start()
+        bench.taker = parent
+        try:
+            results = asyncio.run(
+                bench.run(args.tabs, args.small, args.rounds, args.burst, args.churn, args.expiry_wait)
+            )
+        finally:
+            parent.send("stop")
+            taker.join(timeout=10)
     out = ROOT / "bench-results" / "board_scale.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

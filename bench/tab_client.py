@@ -103,3 +103,32 @@ class Tab:
 
     async def close(self) -> None:
         await self.sio.disconnect()
+
+
+SESSION_PAGE = "reflex___state____state.state___auth____auth_state.state___session____session_page_state"
+
+
+def taker_process(base_url: str, login_token: str, take_event: str, slot_id: str, conn) -> None:
+    """A person's own tab in a process of its own, as in a real browser: on "go" it takes
+    the slot and reports (time sent, time the room URL arrived)."""
+    asyncio.run(_taker_loop(base_url, login_token, take_event, slot_id, conn))
+
+
+async def _taker_loop(base_url: str, login_token: str, take_event: str, slot_id: str, conn) -> None:
+    while (command := await asyncio.to_thread(conn.recv)) != "stop":
+        assert command == "open"
+        tab = Tab(base_url, login_token)
+        await tab.open()
+        await tab.wait(lambda tab=tab: tab.has_board, 30)
+        conn.send("ready")
+        await asyncio.to_thread(conn.recv)
+        sent = time.time()
+        await tab.send(take_event, {"slot_id": slot_id})
+        await tab.wait(lambda tab=tab: tab.state.get(SESSION_PAGE, {}).get("access_url_rx_state_"), 30)
+        url_at = next(
+            t
+            for t, _, f in tab.frames
+            if t >= sent and (f.get("delta") or {}).get(SESSION_PAGE, {}).get("access_url_rx_state_")
+        )
+        conn.send((sent, url_at))
+        await tab.close()

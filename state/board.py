@@ -211,6 +211,7 @@ class BoardHub:
                 await manager.get_state(BaseStateToken(ident=token, cls=rx.State))
         count = len(manager.states)
         if count + TRIM_AFTER_FREED <= self.peak_states:
+            log.info("%d closed tabs' state expired; %d tabs held", self.peak_states - count, count)
             gc.collect()
             _malloc_trim()
             self.peak_states = count
