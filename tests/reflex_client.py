@@ -57,11 +57,12 @@ class RawClient:
             namespace=NAMESPACE,
         )
 
-    def wait_for(self, text: str, timeout: float = 10) -> str:
+    def wait_for(self, text: str, timeout: float = 10, since: int = 0) -> str:
+        """The first message containing text, among those from index `since` on."""
         with self._got:
-            ok = self._got.wait_for(lambda: any(text in m for m in self.received), timeout=timeout)
+            ok = self._got.wait_for(lambda: any(text in m for m in self.received[since:]), timeout=timeout)
         assert ok, f"no server message containing {text!r}; got {self.received[-3:]}"
-        return next(m for m in self.received if text in m)
+        return next(m for m in self.received[since:] if text in m)
 
     def wait_for_any(self, texts: tuple[str, ...], timeout: float = 10) -> str:
         """The first server message containing any of `texts` (e.g. a success or a refusal)."""

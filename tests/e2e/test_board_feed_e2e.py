@@ -84,7 +84,7 @@ def test_a_take_reaches_other_tabs_as_one_small_frame_with_only_that_card_and_a_
         taker_tab.send(f"{DashboardState.get_full_name()}.toggle_favourite", {"slot_id": "lov-1"})
         taker_tab.wait_for("favourites_rx_state_")
         taker_tab.send(f"{DashboardState.get_full_name()}.take", {"slot_id": "gpt-1"})
-        tab.wait_for('"c_gpt-1"')
+        tab.wait_for('"c_gpt-1"', since=mark)
         frames = tab.received[mark:]
         # The first thing the watcher heard after the no-op is the take itself, in one frame.
         assert len(frames) == 1, frames
