@@ -196,7 +196,9 @@ class Bench:
         self.results[key] = value
         print(f"{key}: {json.dumps(value, ensure_ascii=False)}", flush=True)
 
-    async def run(self, tabs: int, small: int, rounds: int, burst: int, churn: int, expiry_wait: float) -> dict:
+    async def run(
+        self, tabs: int, small: int, rounds: int, burst: int, churn: int, expiry_wait: float, passes: int
+    ) -> dict:
         await wait_idle(self.pgid)
         self.log("rss_idle_mb_fresh", rss_mb(self.pgid))
         self.log("rss_idle_by_process_mb", rss_by_process(self.pgid))
@@ -222,13 +224,15 @@ class Bench:
         await wait_idle(self.pgid)
         self.log(f"burst_{burst}_tabs", await self.first_boards(burst))
 
-        if churn:
-            self.log("churn", await self.churn(churn))
-            self.log("rss_mb_right_after_churn", rss_mb(self.pgid))
-        # Closed tabs' state is freed once it expires (VDI_TAB_STATE_SECONDS).
-        await asyncio.sleep(expiry_wait)
-        await wait_idle(self.pgid)
-        self.log("rss_mb_after_tabs_closed_and_expired", rss_mb(self.pgid))
+        # Closed tabs' state is freed once it expires (VDI_TAB_STATE_SECONDS). Two passes tell
+        # a leak (RSS grows again) from memory the process keeps for reuse (it does not).
+        for n in range(1, (passes if churn else 1) + 1):
+            if churn:
+                self.log(f"churn_pass_{n}", await self.churn(churn))
+                self.log(f"rss_mb_right_after_churn_pass_{n}", rss_mb(self.pgid))
+            await asyncio.sleep(expiry_wait)
+            await wait_idle(self.pgid)
+            self.log(f"rss_mb_after_tabs_closed_and_expired_pass_{n}", rss_mb(self.pgid))
         if churn:
             watchers = await open_tabs(self.url, self.watch_token, small)
             self.log(f"after_churn_{small}_tabs", await self.fan_out(watchers, rounds))
@@ -253,6 +257,7 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=50)
     parser.add_argument("--churn", type=int, default=2000)
     parser.add_argument("--expiry-wait", type=float, default=150.0)
+    parser.add_argument("--churn-passes", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, start_live_app(Path(tmp), ROOT / "bench-results" / "app.log") as app:
         for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS"):
@@ -268,7 +273,9 @@ def main() -> int:
         bench.taker = parent
         try:
             results = asyncio.run(
-                bench.run(args.tabs, args.small, args.rounds, args.burst, args.churn, args.expiry_wait)
+                bench.run(
+                    args.tabs, args.small, args.rounds, args.burst, args.churn, args.expiry_wait, args.churn_passes
+                )
             )
         finally:
             parent.send("stop")
