@@ -149,6 +149,7 @@ class BoardHub:
         # sid -> login token it joined with, re-checked every MEMBER_CHECK_SECONDS.
         self.members: dict[str, str] = {}
         self.frames_sent = 0
+        self._refreshing = asyncio.Lock()
         # Most tab states held since memory was last handed back.
         self.peak_states = 0
 
@@ -174,6 +175,11 @@ class BoardHub:
 
     async def refresh(self) -> None:
         """Load the board from the database and emit what changed to every joined tab."""
+        # One at a time: an older load finishing last must not replace a newer board.
+        async with self._refreshing:
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         version = await asyncio.to_thread(db.board_version)
         groups = await asyncio.to_thread(load_board)
         problem = await asyncio.to_thread(engine_problem)
