@@ -21,6 +21,8 @@ from pathlib import Path
 
 import docker
 
+from tests import reaper
+
 HERE = Path(__file__).resolve().parent
 STANDIN_DIR = HERE / "neko_standin"
 STANDIN_FILES = ("Dockerfile", "server.py", "entrypoint.sh")
@@ -91,20 +93,22 @@ def start_dockerd(root: Path, run_dir: Path) -> Engine:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    # Killed with the test run, whatever kills it; containerd and its shims carry run_dir in their command line.
+    reaper.watch(proc.pid, marker=str(run_dir), grace=40)
     host = f"unix://{sock}"
     _wait_socket(host, 30)
     return Engine(host=host, proc=proc, root=root, run_dir=run_dir)
 
 
 def stop_dockerd(engine: Engine, timeout: float = 30) -> None:
-    if engine.proc.poll() is not None:
-        return
-    engine.proc.terminate()
-    try:
-        engine.proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        engine.proc.kill()
-        engine.proc.wait()
+    if engine.proc.poll() is None:
+        engine.proc.terminate()
+        try:
+            engine.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            engine.proc.kill()
+            engine.proc.wait()
+    reaper.forget(engine.proc.pid)
 
 
 def restart_dockerd(engine: Engine) -> None:

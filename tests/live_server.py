@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import reaper
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("VDI_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling out of this closed network.
@@ -75,14 +77,14 @@ def wait_http(url: str, deadline: float, proc: subprocess.Popen | None = None) -
 
 
 def stop_process_group(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reaper.forget(proc.pid)
 
 
 @dataclass
@@ -168,6 +170,7 @@ def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    reaper.watch(proc.pid, grace=20)  # gone with the test run even if that is SIGKILLed
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300

@@ -1,0 +1,124 @@
+"""A test run killed with SIGKILL takes the daemons it started with it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import ROOT
+
+TINY_DAEMON_TEST = """
+import subprocess, sys, time
+from pathlib import Path
+from tests import reaper
+
+def test_starts_a_daemon_and_hangs():
+    # A daemon with a child of its own, and one that escaped into a new session, as a containerd shim does.
+    nap = [sys.executable, "-c", "import time; time.sleep(600)"]
+    script = (f"import subprocess, time; subprocess.Popen({{nap!r}}); "
+              f"subprocess.Popen({{nap + ['{mark}']!r}}, start_new_session=True); time.sleep(600)")
+    daemon = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    reaper.watch(daemon.pid, marker="{mark}", grace=5)
+    Path("{ready}").write_text(str(daemon.pid))
+    time.sleep(600)
+"""
+
+TINY_DOCKERD_TEST = """
+import time
+from pathlib import Path
+from tests import docker_support
+
+def test_starts_dockerd_with_a_container_and_hangs():
+    engine = docker_support.start_dockerd(docker_support.TOOLS_DIR / "docker-root", Path("{run_dir}"))
+    client = engine.client()
+    client.containers.run(
+        docker_support.BASE_IMAGE, ["python3", "-c", "import time; time.sleep(600)", "{mark}"],
+        detach=True, labels={{"vdi_taxi.instance": "reaper-test"}}, restart_policy={{"Name": "always"}},
+    )
+    Path("{ready}").write_text(str(engine.proc.pid))
+    time.sleep(600)
+"""
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill_run_and_wait(
+    tmp_path: Path, source: str, ready: Path, marker: str, start_timeout: float, gone_timeout: float
+) -> None:
+    test_file = tmp_path / "test_tiny.py"
+    test_file.write_text(source)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        cwd=ROOT,
+        stdout=(tmp_path / "inner.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not ready.exists():
+            assert run.poll() is None, (tmp_path / "inner.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the inner test run did not start its daemon in time"
+            time.sleep(0.1)
+        daemon_pid = int(ready.read_text())
+        assert _alive(daemon_pid) and _processes_with(marker)
+        os.kill(run.pid, signal.SIGKILL)  # no finalizer, no atexit: only the reaper can clean up
+        run.wait()
+        deadline = time.monotonic() + gone_timeout
+        while _alive(daemon_pid) or _processes_with(marker):
+            assert time.monotonic() < deadline, f"left behind: {daemon_pid}, {_processes_with(marker)}"
+            time.sleep(0.2)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+
+
+def test_a_daemon_and_its_escaped_children_die_when_the_test_run_is_killed(tmp_path: Path):
+    mark = f"reaper-mark-{uuid.uuid4().hex}"
+    ready = tmp_path / "ready"
+    source = TINY_DAEMON_TEST.format(mark=mark, ready=ready)
+    _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=60, gone_timeout=20)
+
+
+@pytest.mark.docker
+def test_dockerd_and_its_containers_die_when_the_test_run_is_killed(tmp_path: Path):
+    from tests.docker_support import BASE_IMAGE, TOOLS_DIR
+
+    if not (TOOLS_DIR / "docker-root").exists():
+        pytest.skip(f"no engine data with {BASE_IMAGE} yet (made by the Docker room tests)")
+    mark = f"reaper-mark-{uuid.uuid4().hex}"
+    ready = tmp_path / "ready"
+    run_dir = Path(tempfile.mkdtemp(prefix="vdi-reaper-"))  # short: dockerd's sockets live under it
+    try:
+        source = TINY_DOCKERD_TEST.format(mark=mark, ready=ready, run_dir=run_dir)
+        _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=120, gone_timeout=60)
+        assert not _processes_with(str(run_dir)), "containerd or a shim outlived the run"
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
