@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import telegram
@@ -20,11 +20,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from services.core import clock
 from services.core.db import session_scope
 from services.core.files import dump_download_path
-from services.core.models import Notification, User
+from services.core.models import Notification, SystemStatus, User
 from services.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
+FLOOD_KEY = "telegram_flood_wait"
 
 
 def make_bot() -> telegram.Bot:
@@ -44,18 +45,39 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _flood_wait(until: datetime) -> None:
+    """Telegram said «too many requests, retry after N s»: nothing at all is sent before then."""
+    with session_scope() as session:
+        row = session.get(SystemStatus, FLOOD_KEY) or SystemStatus(key=FLOOD_KEY, state="wait", updated_at=clock.now())
+        row.detail, row.updated_at = until.isoformat(), clock.now()
+        session.add(row)
+
+
 def _claim_due(limit: int) -> list[tuple[Notification, int | None]]:
+    """Claim due messages in order. A chat whose earlier message is still waiting (in back-off, or
+    being sent) gets nothing newer: messages to one chat arrive in the order they were written."""
     now = clock.now()
     with session_scope() as session:
-        due = session.exec(
+        flood = session.get(SystemStatus, FLOOD_KEY)
+        if flood is not None and flood.detail and datetime.fromisoformat(flood.detail) > now:
+            return []
+        open_rows = session.exec(
             select(Notification, User.telegram_chat_id)
             .join(User, User.id == Notification.user_id, isouter=True)
-            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .where(Notification.status.in_(("pending", "sending")))
             .order_by(Notification.id)
-            .limit(limit)
         ).all()
+        held: set[int] = set()  # chats with an older message not yet delivered
         claimed = []
-        for note, chat in due:
+        for note, linked_chat in open_rows:
+            chat = note.chat_id or linked_chat
+            if chat is not None and chat in held:
+                continue
+            due = note.status == "pending" and note.next_attempt_at is not None and note.next_attempt_at <= now
+            if not due or len(claimed) >= limit:
+                if chat is not None:
+                    held.add(chat)
+                continue
             # Claim: a second worker (or a restarted one) cannot send the same row.
             result = session.exec(
                 update(Notification)
@@ -64,8 +86,20 @@ def _claim_due(limit: int) -> list[tuple[Notification, int | None]]:
             )
             if result.rowcount == 1:
                 # The ORM already applied the UPDATE to `note` (attempts, status) in memory.
-                claimed.append((note, note.chat_id or chat))
+                claimed.append((note, chat))
+            elif chat is not None:
+                held.add(chat)
         return claimed
+
+
+def _unclaim(note: Notification, not_before: datetime) -> None:
+    """Put a claimed message back untried (its attempt not counted): an earlier one to the chat failed."""
+    with session_scope() as session:
+        session.exec(
+            update(Notification)
+            .where(Notification.id == note.id, Notification.status == "sending")
+            .values(status="pending", attempts=Notification.attempts - 1, next_attempt_at=not_before)
+        )
 
 
 def _finish(note_id: int, **values) -> None:
@@ -92,11 +126,16 @@ async def _send(bot: telegram.Bot, note: Notification, chat_id: int) -> None:
 
 async def deliver_due(bot: telegram.Bot, limit: int = 20) -> DeliveryReport:
     report = DeliveryReport()
+    stalled: set[int] = set()  # chats whose message failed this round: their later ones wait
+    flood_until: datetime | None = None
     for note, chat_id in await asyncio.to_thread(_claim_due, limit):
         assert note.id is not None
         if chat_id is None:
             await asyncio.to_thread(_finish, note.id, status="skipped", last_error="Telegram не привязан")
             report.skipped += 1
+            continue
+        if flood_until is not None or chat_id in stalled:
+            await asyncio.to_thread(_unclaim, note, flood_until or clock.now())
             continue
         try:
             await _send(bot, note, chat_id)
@@ -107,14 +146,20 @@ async def deliver_due(bot: telegram.Bot, limit: int = 20) -> DeliveryReport:
                 await asyncio.to_thread(_record_user_error, note.user_id, str(exc))
             report.failed += 1
         except (RetryAfter, TimedOut, NetworkError, TelegramError, OSError) as exc:
-            wait = timedelta(seconds=exc.retry_after) if isinstance(exc, RetryAfter) else _backoff(note.attempts)
+            if isinstance(exc, RetryAfter):
+                wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+                flood_until = clock.now() + wait
+                await asyncio.to_thread(_flood_wait, flood_until)
+            else:
+                wait = _backoff(note.attempts)
             final = note.attempts >= MAX_ATTEMPTS
+            stalled.add(chat_id)
             await asyncio.to_thread(
                 _finish,
                 note.id,
                 status="failed" if final else "pending",
                 last_error=str(exc)[:500],
-                next_attempt_at=clock.now() + (wait if isinstance(wait, timedelta) else timedelta(seconds=wait)),
+                next_attempt_at=clock.now() + wait,
             )
             report.failed += final
             report.retried += not final

@@ -119,6 +119,8 @@ async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -
                 # so one still being sent is not sent twice).
                 await asyncio.to_thread(release_stuck_claims)
                 await poll_once(bot)
+                # A message claimed by a worker that died mid-send would otherwise hold its chat forever.
+                await asyncio.to_thread(release_stuck_claims)
                 await deliver_due(bot)
         except asyncio.CancelledError:
             raise
