@@ -37,6 +37,10 @@ class FakeTelegram:
     updates: list[dict] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
     fail_next: int = 0
+    # While set, every send is answered with this status (and retry_after for 429).
+    outage: tuple[int, int | None] | None = None
+    # Every send request as it arrived: (method, chat_id, text, HTTP status answered).
+    attempts: list[tuple[str, int, str, int]] = field(default_factory=list)
     next_update_id: int = 1
     server: ThreadingHTTPServer | None = None
     port: int = 0
@@ -154,9 +158,29 @@ def _handler_for(tg: FakeTelegram):
             method = self.path[len(prefix) :].split("?")[0]
             params, files = self._params()
             with tg.lock:
-                if tg.fail_next > 0 and method in {"sendMessage", "sendDocument"}:
+                sending = method in {"sendMessage", "sendDocument"}
+                text = str(params.get("text") or params.get("caption") or "")
+                chat = int(params.get("chat_id", 0) or 0)
+                if sending and tg.outage is not None:
+                    status, retry_after = tg.outage
+                    tg.attempts.append((method, chat, text, status))
+                    if status == 429:
+                        return self._reply(
+                            429,
+                            {
+                                "ok": False,
+                                "error_code": 429,
+                                "description": f"Too Many Requests: retry after {retry_after}",
+                                "parameters": {"retry_after": retry_after},
+                            },
+                        )
+                    return self._reply(status, {"ok": False, "error_code": status, "description": "Bad Gateway"})
+                if tg.fail_next > 0 and sending:
                     tg.fail_next -= 1
+                    tg.attempts.append((method, chat, text, 502))
                     return self._reply(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+                if sending:
+                    tg.attempts.append((method, chat, text, 403 if chat in tg.blocked_chats else 200))
                 if method == "getMe":
                     return self._reply(
                         200,
