@@ -116,11 +116,13 @@ async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -
                     await bot.set_my_commands([telegram.BotCommand(c, d) for c, d in commands.COMMANDS])
                     initialised = True
                 # Messages a killed holder had claimed but not sent go back to the queue (after a margin,
-                # so one still being sent is not sent twice).
+                # so one still being sent is not sent twice); one left claimed would hold its chat forever.
                 await asyncio.to_thread(release_stuck_claims)
-                await poll_once(bot)
-                # A message claimed by a worker that died mid-send would otherwise hold its chat forever.
-                await asyncio.to_thread(release_stuck_claims)
+                # Reading and delivering fail on their own: a broken read never holds up the outbox.
+                try:
+                    await poll_once(bot)
+                except Exception as exc:
+                    log.warning("telegram worker: reading updates failed: %s", exc)
                 await deliver_due(bot)
         except asyncio.CancelledError:
             raise
