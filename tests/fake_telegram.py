@@ -91,6 +91,14 @@ class FakeTelegram:
             )
             return update_id
 
+    def push_raw(self, update: dict) -> int:
+        """An update exactly as given (it may be malformed on purpose); its update_id is assigned here."""
+        with self.lock:
+            update_id = self.next_update_id
+            self.next_update_id += 1
+            self.updates.append({**update, "update_id": update_id})
+            return update_id
+
     def messages_to(self, chat_id: int) -> list[Sent]:
         with self.lock:
             return [s for s in self.sent if s.chat_id == chat_id]
