@@ -10,6 +10,7 @@ from state.board import BoardFeed, publish_board
 from state.booking import BookingState
 from state.calendar import CalendarState
 from state.dashboard import DashboardState
+from state.errors import backend_error
 from state.login import EnrolState, LoginState
 from state.profile import OnboardingState, ProfileState
 from state.session import SessionEndState, SessionPageState
@@ -46,6 +47,7 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#0b1220"),
     ],
     html_lang="ru",
+    backend_exception_handler=backend_error,
     style={"font_family": "Inter, system-ui, sans-serif"},
 )
 app.register_lifespan_task(publish_board)

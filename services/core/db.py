@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
 from services.core import files
+from services.core.errors import Unavailable
 from services.core.models import BoardVersion
 from services.core.settings import get_settings
 
@@ -32,7 +34,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets readers run beside the one writer; busy_timeout makes writers queue.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={get_settings().db_busy_seconds * 1000}")
     cur.close()
 
 
@@ -43,7 +45,8 @@ def make_engine(url: str) -> Engine:
             # Created owner-only before SQLite opens it; its -wal and -shm files copy the mode.
             files.private_dir(Path(path).parent)
             files.private_file(Path(path))
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        busy = get_settings().db_busy_seconds
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -64,15 +67,42 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+DB_DOWN = "База данных временно недоступна. Ничего не изменено — попробуйте ещё раз через минуту."
+DB_BUSY = "База данных занята другой операцией. Ничего не изменено — попробуйте ещё раз через минуту."
+
+
+def unavailable_reason(exc: BaseException, dialect: str) -> str | None:
+    """The Russian message for a database that is down or locked; None for any other error
+    (a bug such as a missing table must not pass for an outage)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig or exc).lower()
+    if "database is locked" in text or "database table is locked" in text or "busy" in text:
+        return DB_BUSY
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return DB_DOWN
+    if isinstance(exc, OperationalError) and dialect != "sqlite":
+        return DB_DOWN  # PostgreSQL: refused, restarting, connection lost mid-query
+    return None
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A unit of work: committed when the block ends, rolled back on error."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    """A unit of work: committed when the block ends, rolled back on error.
+
+    A database that is down or locked becomes `Unavailable` with a message for people, so every
+    caller that shows DomainErrors shows it, and the request can simply be repeated."""
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            with suppress(DBAPIError):  # the connection may be gone: its rollback fails too
+                session.rollback()
+            reason = unavailable_reason(exc, engine.dialect.name)
+            if reason is not None:
+                raise Unavailable(reason) from exc
             raise
 
 

@@ -19,3 +19,7 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     pass
+
+
+class Unavailable(DomainError):
+    """The database could not be reached or is busy: nothing was changed, the request may be repeated."""

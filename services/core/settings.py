@@ -270,6 +270,8 @@ class Settings(_Env):
     env: Annotated[Literal["development", "production", "test"], Lower] = var("ENV", "development")
     data_dir: ResolvedPath = var("DATA_DIR", ROOT_DIR / "data")
     database_url: str = var("DATABASE_URL", default_factory=_default_database_url)
+    # How long a write waits for another writer's lock (SQLite) before it fails with a clear message.
+    db_busy_seconds: int = var("DB_BUSY_SECONDS", 30, ge=1)
     # Empty until load_settings() fills it from VDI_SECRET_KEY or from the key file in data_dir.
     secret_key: str = var("SECRET_KEY", "")
     timezone_name: Annotated[str, AfterValidator(_timezone)] = var("TIMEZONE", "Europe/Moscow")
