@@ -8,6 +8,7 @@ rest and says what is missing. Kept VDI_DUMP_KEEP_DAYS, then removed.
 from __future__ import annotations
 
 import csv
+import errno
 import html
 import io
 import json
@@ -24,7 +25,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from services.core import clock, files, outbox
+from services.core import audit, clock, files, outbox
 from services.core.db import bump_board_version, session_scope
 from services.core.files import dump_download_path
 from services.core.models import Dump, SlotSession
@@ -183,18 +184,21 @@ def collect_for_session(session_id: int, provider: RoomProvider | None = None) -
     target = dumps_dir() / f"{session_id}-{secrets.token_hex(16)}.zip"
     try:
         names = _pack(info, found, target)
+        size = target.stat().st_size
+    except OSError as exc:  # the disk is full or read-only: the session has ended all the same
+        target.unlink(missing_ok=True)  # a half-written zip would only take more space
+        _clear_downloads(provider, info.slot_id, [name for name, _ in found.files])
+        _record_failure(info, exc)
+        return dump_view(session_id)
     finally:
         if found.staging is not None:
             shutil.rmtree(found.staging, ignore_errors=True)
-    try:
-        provider.clear_downloads(info.slot_id, names)
-    except OSError:
-        log.warning("could not clear downloads of %s", info.slot_id)
+    _clear_downloads(provider, info.slot_id, names)
     keep = timedelta(days=get_settings().telegram.dump_keep_days)
     with session_scope() as session:
         dump = session.get(Dump, session_id)
         assert dump is not None
-        dump.status, dump.path, dump.size_bytes = "ready", str(target), target.stat().st_size
+        dump.status, dump.path, dump.size_bytes = "ready", str(target), size
         dump.pages, dump.files, dump.missing = len(found.visits), len(names), "; ".join(found.missing)[:500]
         dump.ready_at, dump.expires_at = clock.now(), clock.now() + keep
         session.add(dump)
@@ -208,6 +212,47 @@ def collect_for_session(session_id: int, provider: RoomProvider | None = None) -
         )
         bump_board_version(session)
     return dump_view(session_id)
+
+
+def _clear_downloads(provider: RoomProvider, slot_id: str, names: list[str]) -> None:
+    """The next person must not find this person's files in the room, packed or not."""
+    try:
+        provider.clear_downloads(slot_id, names)
+    except OSError:
+        log.warning("could not clear downloads of %s", slot_id)
+
+
+def failure_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "на диске сервера нет места"
+    if exc.errno == errno.EROFS:
+        return "папка архивов доступна только для чтения"
+    return f"ошибка записи ({exc.strerror or exc.__class__.__name__})"
+
+
+def _record_failure(info, exc: OSError) -> None:
+    """A dump that could not be written: marked failed (shown on the session end page), written to
+    the journal for the admins, and the person told in Telegram; never retried, as the room is
+    reset right after and what it held is gone."""
+    log.error("dump of session %s not written: %s", info.id, exc)
+    reason = failure_reason(exc)
+    with session_scope() as session:
+        dump = session.get(Dump, info.id)
+        assert dump is not None
+        dump.status, dump.path, dump.size_bytes = "failed", None, 0
+        dump.missing = f"архив не сохранён: {reason}"[:500]
+        dump.ready_at = clock.now()
+        session.add(dump)
+        audit.record(session, "dump_failed", subject=str(info.id), detail=f"{info.slot_id}: {exc}"[:500])
+        outbox.enqueue(
+            info.user_id,
+            "dump",
+            f"🔚 Сессия завершена\nСлот: {info.service_name}\n⚠️ Архив сессии не сохранён: {reason}. "
+            "Администраторы видят это в журнале.",
+            f"dump:{info.id}",
+            session=session,
+        )
+        bump_board_version(session)
 
 
 def start_after_session(session_id: int, slot_id: str, provider: RoomProvider) -> None:

@@ -305,8 +305,19 @@ def _dump_card() -> rx.Component:
             rx.cond(
                 SessionEndState.dump_status == "expired",
                 rx.text("Архив удалён по сроку хранения", size="2", color=theme.MUTED),
-                rx.hstack(
-                    rx.spinner(size="1"), rx.text("Собираем страницы, файлы и скриншот…", size="2"), align="center"
+                rx.cond(
+                    SessionEndState.dump_status == "failed",
+                    rx.hstack(
+                        rx.icon("triangle-alert", size=16, color="#f59e0b"),
+                        rx.text("Не удалось сохранить: ", SessionEndState.dump_missing, size="2"),
+                        align="center",
+                        data_testid="dump-failed",
+                    ),
+                    rx.hstack(
+                        rx.spinner(size="1"),
+                        rx.text("Собираем страницы, файлы и скриншот…", size="2"),
+                        align="center",
+                    ),
                 ),
             ),
         ),
