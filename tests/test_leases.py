@@ -1,5 +1,8 @@
 """Periodic jobs run in one process at a time, whatever the number of workers."""
 
+import os
+import socket
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 from services.core import clock, leases
@@ -22,3 +25,16 @@ def test_release_lets_the_next_holder_in_at_once(database):
     assert leases.acquire("job", timedelta(minutes=5), holder="worker-a")
     leases.release("job", holder="worker-a")
     assert leases.acquire("job", timedelta(minutes=5), holder="worker-b")
+
+
+def test_a_lease_held_by_a_dead_process_on_this_host_is_free_at_once(database):
+    clock.freeze(T0)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs: the app killed with SIGKILL
+    assert leases.acquire("job", timedelta(minutes=5), holder=f"{socket.gethostname()}:{gone.pid}")
+    assert leases.acquire("job", timedelta(minutes=5), holder="restarted")
+    # A live holder on this host, or any holder on another host, keeps its lease until it expires.
+    assert leases.acquire("job2", timedelta(minutes=5), holder=f"{socket.gethostname()}:{os.getppid()}")
+    assert not leases.acquire("job2", timedelta(minutes=5), holder="restarted")
+    assert leases.acquire("job3", timedelta(minutes=5), holder=f"elsewhere:{gone.pid}")
+    assert not leases.acquire("job3", timedelta(minutes=5), holder="restarted")

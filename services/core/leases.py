@@ -28,6 +28,21 @@ def period() -> timedelta:
     return timedelta(seconds=get_settings().lease_seconds)
 
 
+def _dead_here(holder: str) -> bool:
+    """A holder on this very host whose process is gone (killed, crashed): its lease is free now,
+    not when it times out, so a restarted app picks up overdue work at once."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
 def acquire(name: str, ttl: timedelta, holder: str | None = None) -> bool:
     """Take or renew the lease; True if this holder owns it until now + ttl."""
     holder = holder or this_process()
@@ -40,6 +55,17 @@ def acquire(name: str, ttl: timedelta, holder: str | None = None) -> bool:
         )
         if result.rowcount == 1:
             return True
+        current = session.get(Lease, name)
+        if current is not None and current.holder != holder and _dead_here(current.holder):
+            result = session.exec(
+                update(Lease)
+                .where(Lease.name == name, Lease.holder == current.holder)
+                .values(holder=holder, expires_at=now + ttl)
+            )
+            if result.rowcount == 1:
+                return True
+        if current is not None:
+            return False
     try:
         with session_scope() as session:
             session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
