@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
+from datetime import timedelta
 
 import telegram
 from telegram.warnings import PTBUserWarning
@@ -115,6 +116,9 @@ async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -
                     await bot.delete_webhook()
                     await bot.set_my_commands([telegram.BotCommand(c, d) for c, d in commands.COMMANDS])
                     initialised = True
+                    # This process just became the one sender: a message the previous sender
+                    # (killed mid-send) had claimed is sent again now rather than in five minutes.
+                    await asyncio.to_thread(release_stuck_claims, timedelta(0))
                 # Messages a killed holder had claimed but not sent go back to the queue (after a margin,
                 # so one still being sent is not sent twice); one left claimed would hold its chat forever.
                 await asyncio.to_thread(release_stuck_claims)
