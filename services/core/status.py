@@ -7,7 +7,8 @@ from services.core.db import bump_board_version, session_scope
 from services.core.models import SystemStatus
 
 
-def set_status(key: str, state: str, detail: str = "") -> None:
+def set_status(key: str, state: str, detail: str = "") -> bool:
+    """Record the state; True when it changed (the moment to tell someone)."""
     with session_scope() as session:
         row = session.get(SystemStatus, key)
         changed = row is None or row.state != state
@@ -17,6 +18,7 @@ def set_status(key: str, state: str, detail: str = "") -> None:
         session.add(row)
         if changed:
             bump_board_version(session)
+    return changed
 
 
 def engine_problem() -> str:

@@ -353,13 +353,13 @@ class RoomContainers:
     def engine_down(self, exc: Exception) -> None:
         log.warning("Docker engine unreachable: %s", exc)
         self._drop_client()
-        hour = clock.now().strftime("%Y%m%d%H")
-        alerts.alert_admins(
-            "docker_down",
-            f"🚨 Алерт\nDocker недоступен: {exc.__class__.__name__}. Комнаты не обслуживаются, остальное работает.",
-            f"docker_down:{hour}",
-        )
-        set_status("docker", "unreachable", f"Docker недоступен: {exc.__class__.__name__}")
+        # Once per outage: every reconcile pass finds the engine down, the admins hear it when it goes.
+        if set_status("docker", "unreachable", f"Docker недоступен: {exc.__class__.__name__}"):
+            alerts.alert_admins(
+                "docker_down",
+                f"🚨 Алерт\nDocker недоступен: {exc.__class__.__name__}. Комнаты не обслуживаются, остальное работает.",
+                f"docker_down:{clock.now().isoformat()}",
+            )
         with session_scope() as session:
             session.exec(update(Room).values(state="unknown", detail="Docker недоступен", updated_at=clock.now()))
             bump_board_version(session)
