@@ -152,7 +152,16 @@ def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     client.close()
 
 
+def _stage(item: pytest.Item) -> int:
+    path = str(item.fspath)
+    return 2 if "/e2e/" in path else 1 if "/faults/" in path else 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API keeps an event loop running in this thread for
-    the rest of the session, which the asyncio-based tests (Telegram) cannot share."""
-    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+    """Unit tests first, then the fault suite (it starts and kills real processes), browser tests
+    last: Playwright's sync API keeps an event loop running in this thread for the rest of the
+    session, which the asyncio-based tests (Telegram) cannot share."""
+    for item in items:
+        if _stage(item) == 1:
+            item.add_marker(pytest.mark.faults)
+    items.sort(key=_stage)

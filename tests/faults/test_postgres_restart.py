@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from services import board, bookings, runtime, seed, sessions
+from services import board, bookings, runtime, seed, sessions, users
 from services.core import clock, db
 from services.core.db import DB_DOWN, session_scope
 from services.core.errors import DomainError, Unavailable
@@ -94,10 +94,10 @@ class Worker(threading.Thread):
 
 
 def test_a_postgres_restart_under_ten_users_gives_a_russian_message_and_service_resumes_without_restart(
-    postgres: PrivatePostgres, make_user
+    postgres: PrivatePostgres,
 ):
     clock.freeze(NOW)
-    people = [make_user(f"pg{n}") for n in range(USERS)]
+    people = [users.create_user(f"pg{n}", f"Сотрудник {n}", "correct-horse") for n in range(USERS)]
     stop = threading.Event()
     workers = [Worker(p.id, n, stop) for n, p in enumerate(people)]
     for w in workers:
