@@ -138,9 +138,19 @@ def serving_pid(app: LiveApp, client_port: int) -> int | None:
 
 
 @contextmanager
-def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra_env: str) -> Iterator[LiveApp]:
-    """Build and serve the app; each web_dir name gets its own build, since a build bakes in its port."""
-    port = free_port()
+def start_live_app(
+    data_dir: Path,
+    log_path: Path,
+    web_dir: str = "app",
+    *,
+    port: int | None = None,
+    secret_key: str | None = None,
+    **extra_env: str,
+) -> Iterator[LiveApp]:
+    """Build and serve the app; each web_dir name gets its own build, since a build bakes in its port.
+
+    Passing the port and secret of an earlier run starts the same installation again (a restart)."""
+    port = port or free_port()
     # The app's own database unless the caller names one (PostgreSQL runs); never the caller's by accident.
     inherited = {k: v for k, v in os.environ.items() if k != "VDI_DATABASE_URL"}
     env = {
@@ -148,7 +158,7 @@ def start_live_app(data_dir: Path, log_path: Path, web_dir: str = "app", **extra
         "VDI_ENV": "test",
         "VDI_DATA_DIR": str(data_dir),
         "VDI_PORT": str(port),
-        "VDI_SECRET_KEY": secrets.token_urlsafe(48),
+        "VDI_SECRET_KEY": secret_key or secrets.token_urlsafe(48),
         "VDI_BCRYPT_ROUNDS": "4",
         "VDI_LOGIN_LOCK_THRESHOLD": "20",
         "VDI_SCHEDULER_TICK_SECONDS": "1",
