@@ -71,7 +71,7 @@ def _stop_stale_daemons(root: Path) -> None:
                 time.sleep(0.2)
 
 
-def start_dockerd(root: Path, run_dir: Path) -> Engine:
+def start_dockerd(root: Path, run_dir: Path, extra_args: tuple[str, ...] = ()) -> Engine:
     """Start dockerd with its own socket; the caller stops it by pid."""
     if shutil.which("dockerd") is None:
         raise RuntimeError("dockerd is not installed (apt-get install docker.io)")
@@ -88,6 +88,7 @@ def start_dockerd(root: Path, run_dir: Path) -> Engine:
             f"--exec-root={run_dir / 'exec'}",
             f"--pidfile={run_dir / 'dockerd.pid'}",
             "--exec-opt=native.cgroupdriver=cgroupfs",
+            *extra_args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import uuid
@@ -38,15 +39,34 @@ from pathlib import Path
 from tests import docker_support
 
 def test_starts_dockerd_with_a_container_and_hangs():
-    engine = docker_support.start_dockerd(docker_support.TOOLS_DIR / "docker-root", Path("{run_dir}"))
+    # Its own data root and no networking: the run's shared engine, if one is up, is left alone.
+    run_dir = Path("{run_dir}")
+    engine = docker_support.start_dockerd(
+        run_dir / "root", run_dir, ("--bridge=none", "--iptables=false", "--ip6tables=false")
+    )
     client = engine.client()
+    with open("{rootfs}", "rb") as fh:
+        client.api.import_image_from_data(fh.read(), repository="vdi-reaper-probe", tag="1")
     client.containers.run(
-        docker_support.BASE_IMAGE, ["python3", "-c", "import time; time.sleep(600)", "{mark}"],
-        detach=True, labels={{"vdi_taxi.instance": "reaper-test"}}, restart_policy={{"Name": "always"}},
+        "vdi-reaper-probe:1", ["/{mark}/sleep", "600"], detach=True, network_mode="none",
+        restart_policy={{"Name": "always"}},
     )
     Path("{ready}").write_text(str(engine.proc.pid))
     time.sleep(600)
 """
+
+
+def _probe_rootfs(target: Path, mark: str) -> None:
+    """The smallest image that runs: coreutils' sleep and the C library, the sleep under a
+    directory named after the marker, so the container's process is found by its command line."""
+    sleep = Path(shutil.which("sleep") or "/bin/sleep").resolve()
+    with tarfile.open(target, "w") as tar:
+        tar.add(sleep, arcname=f"{mark}/sleep")
+        for line in subprocess.run(["ldd", str(sleep)], capture_output=True, text=True, check=True).stdout.splitlines():
+            parts = line.split()
+            lib = parts[2] if "=>" in parts and len(parts) > 2 else parts[0]
+            if lib.startswith("/"):
+                tar.add(Path(lib).resolve(), arcname=lib.lstrip("/"))
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -109,15 +129,15 @@ def test_a_daemon_and_its_escaped_children_die_when_the_test_run_is_killed(tmp_p
 
 @pytest.mark.docker
 def test_dockerd_and_its_containers_die_when_the_test_run_is_killed(tmp_path: Path):
-    from tests.docker_support import BASE_IMAGE, TOOLS_DIR
-
-    if not (TOOLS_DIR / "docker-root").exists():
-        pytest.skip(f"no engine data with {BASE_IMAGE} yet (made by the Docker room tests)")
+    if shutil.which("dockerd") is None:
+        pytest.skip("dockerd is not installed")
     mark = f"reaper-mark-{uuid.uuid4().hex}"
     ready = tmp_path / "ready"
     run_dir = Path(tempfile.mkdtemp(prefix="vdi-reaper-"))  # short: dockerd's sockets live under it
     try:
-        source = TINY_DOCKERD_TEST.format(mark=mark, ready=ready, run_dir=run_dir)
+        rootfs = tmp_path / "probe.tar"
+        _probe_rootfs(rootfs, mark)
+        source = TINY_DOCKERD_TEST.format(mark=mark, ready=ready, run_dir=run_dir, rootfs=rootfs)
         _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=120, gone_timeout=60)
         assert not _processes_with(str(run_dir)), "containerd or a shim outlived the run"
     finally:
