@@ -108,3 +108,41 @@ def test_take_embeds_the_neko_room_and_release_removes_the_member(docker_app, ne
             time.sleep(0.3)
     assert status == 401
     assert Path(ARTIFACTS / "session-docker.png").exists()
+
+
+def test_a_room_container_deleted_by_hand_comes_back_and_the_session_page_recovers(
+    docker_app, new_context, account, docker_engine
+):
+    """Fault (see tests/faults/): the holder's room vanishes mid-session; the app's reconcile
+    recreates it and the session page, opened again, lets the holder back in."""
+    _wait_rooms_ready()
+    boris = account("Борис")
+    page = new_context().new_page()
+    login(page, docker_app.url, boris)
+    card = page.locator("[data-testid=slot-card][data-slot=gpt-1]")
+    card.get_by_role("button", name="Занять").click()
+    page.wait_for_url(f"{docker_app.url}/session/gpt-1")
+    frame = page.frame_locator("[data-testid=room-frame]")
+    expect(frame.locator("#room-user")).to_contain_text("Борис #")
+    before = page.locator("[data-testid=room-frame]").get_attribute("src")
+
+    provider = rooms.current()
+    client = docker_engine.client()
+    try:
+        client.containers.get(provider.name_of("gpt-1")).remove(force=True)
+        deadline = time.monotonic() + 150  # the app's next reconcile pass, then the room's start
+        while True:
+            with session_scope() as session:
+                room = session.get(Room, "gpt-1")
+            names = [c.name for c in client.containers.list(filters={"name": provider.name_of("gpt-1")})]
+            if room is not None and room.state == "ready" and names:
+                break
+            assert time.monotonic() < deadline, f"room not recreated: {room and room.state}, {names}"
+            time.sleep(0.5)
+        assert len(names) == 1
+    finally:
+        client.close()
+    page.reload()
+    expect(frame.locator("#room-user")).to_contain_text("Борис #", timeout=30_000)
+    assert page.locator("[data-testid=room-frame]").get_attribute("src") != before
+    shot(page, "fault-room-recreated")
