@@ -74,8 +74,8 @@ DB_BUSY = "База данных занята другой операцией. �
 def unavailable_reason(exc: BaseException, dialect: str) -> str | None:
     """The Russian message for a database that is down or locked; None for any other error
     (a bug such as a missing table must not pass for an outage)."""
-    if not isinstance(exc, DBAPIError):
-        return None
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None  # an IntegrityError and the like is an answer, not an outage
     text = str(exc.orig or exc).lower()
     if "database is locked" in text or "database table is locked" in text or "busy" in text:
         return DB_BUSY
