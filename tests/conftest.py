@@ -83,6 +83,8 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_ADMIN_URL else ["sqlite"]
 def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated, empty database: SQLite, or a fresh PostgreSQL database under VDI_TEST_POSTGRES_URL."""
     backend = request.param
+    if backend == "postgresql" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("this test is about SQLite itself (its file, its locking)")
     if backend == "postgresql":
         if not POSTGRES_ADMIN_URL:
             pytest.skip("VDI_TEST_POSTGRES_URL is not set (deploy/test.sh sets it)")

@@ -27,6 +27,9 @@ from services.core.models import Notification, QueueEntry, SlotSession, User
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import ROOT, free_port, start_live_app
 
+# The killed app and this test share one SQLite file; PostgreSQL restarts have their own fault test.
+pytestmark = pytest.mark.sqlite_only
+
 TOKEN = "424242:KILL-token"
 LOGS = ROOT / "test-artifacts"
 

@@ -23,6 +23,9 @@ from services.core.errors import Unavailable
 from services.core.models import Booking, SlotSession
 from services.core.settings import get_settings
 
+# SQLite's own locking is the fault here.
+pytestmark = pytest.mark.sqlite_only
+
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # Wednesday 10:05 in Moscow
 TOMORROW = "2026-11-26"
 
