@@ -50,11 +50,13 @@ def _wait_rooms_ready(timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with session_scope() as session:
-            states = {r.slot_id: r.state for r in session.exec(select(Room)).all()}
+            rows = session.exec(select(Room)).all()
+            states = {r.slot_id: r.state for r in rows}
+            details = {r.slot_id: r.detail for r in rows if r.state != "ready"}
         if len(states) == 10 and set(states.values()) == {"ready"}:
             return
         time.sleep(0.5)
-    raise AssertionError(f"rooms not ready: {states}")
+    raise AssertionError(f"rooms not ready: {states} {details}")
 
 
 def test_take_embeds_the_neko_room_and_release_removes_the_member(docker_app, new_context, account):

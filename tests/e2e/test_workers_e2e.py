@@ -70,7 +70,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 def _connect(app: LiveApp, on: int | None = None, avoid: int | None = None, token: str | None = None) -> RawClient:
     """A client served by worker `on` (or by any worker but `avoid`): connect until the kernel
     hands the connection to such a worker."""
-    for _ in range(60):
+    # Which worker accepts a connection is the kernel's choice, and a busy worker loses most races:
+    # try up to a bounded number of connections, each closed at once when it landed elsewhere.
+    for _ in range(300):
         client = RawClient(app.url, token=token)
         pid = serving_pid(app, client.local_port)
         if pid is not None and (on is None or pid == on) and pid != avoid:
@@ -84,7 +86,7 @@ def _workers(app: LiveApp) -> list[int]:
     seen: set[int] = set()
     clients = []
     try:
-        for _ in range(40):
+        for _ in range(100):
             clients.append(_connect(app))
             seen.add(clients[-1].worker)
             if len(seen) == WORKERS:
