@@ -8,7 +8,11 @@ from vdi_taxi.bundle import LeanRadixThemesPlugin
 PORT = int(os.environ.get("VDI_PORT", "3000"))
 # Backend worker processes: one unless VDI_WORKERS says otherwise (more need REFLEX_REDIS_URL, which
 # the app's settings check). Reflex would start 2 x CPUs + 1 as soon as Redis answers; granian reads this.
-os.environ.setdefault("GRANIAN_WORKERS", os.environ.get("VDI_WORKERS", "1").strip() or "1")
+# VDI_WORKERS wins over a GRANIAN_WORKERS inherited from a parent process that loaded this config before.
+if os.environ.get("VDI_WORKERS", "").strip():
+    os.environ["GRANIAN_WORKERS"] = os.environ["VDI_WORKERS"].strip()
+else:
+    os.environ.setdefault("GRANIAN_WORKERS", "1")
 # One process without Redis: tabs' state lives in memory and a closed tab's state is freed
 # this long after its last event (open tabs are kept alive by the board publisher, see
 # state/board.py). With REFLEX_REDIS_URL the state moves to Redis with Reflex's default expiry.

@@ -39,10 +39,11 @@ from pathlib import Path
 from tests import docker_support
 
 def test_starts_dockerd_with_a_container_and_hangs():
-    # Its own data root and no networking: the run's shared engine, if one is up, is left alone.
+    # Its own data root and its own bridge, no iptables: the run's shared engine, if one is up, is
+    # left alone. (--bridge=none would delete the shared docker0 bridge at start-up.)
     run_dir = Path("{run_dir}")
     engine = docker_support.start_dockerd(
-        run_dir / "root", run_dir, ("--bridge=none", "--iptables=false", "--ip6tables=false")
+        run_dir / "root", run_dir, ("--bridge={bridge}", "--iptables=false", "--ip6tables=false")
     )
     client = engine.client()
     with open("{rootfs}", "rb") as fh:
@@ -134,11 +135,16 @@ def test_dockerd_and_its_containers_die_when_the_test_run_is_killed(tmp_path: Pa
     mark = f"reaper-mark-{uuid.uuid4().hex}"
     ready = tmp_path / "ready"
     run_dir = Path(tempfile.mkdtemp(prefix="vdi-reaper-"))  # short: dockerd's sockets live under it
+    bridge = f"vdirp{uuid.uuid4().hex[:8]}"  # a bridge of its own (interface names: 15 characters at most)
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    # dockerd wants an address on the bridge it is given; nothing is ever sent there (network "none").
+    subprocess.run(["ip", "addr", "add", "198.18.254.1/24", "dev", bridge], check=True)
     try:
         rootfs = tmp_path / "probe.tar"
         _probe_rootfs(rootfs, mark)
-        source = TINY_DOCKERD_TEST.format(mark=mark, ready=ready, run_dir=run_dir, rootfs=rootfs)
+        source = TINY_DOCKERD_TEST.format(mark=mark, ready=ready, run_dir=run_dir, rootfs=rootfs, bridge=bridge)
         _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=120, gone_timeout=60)
         assert not _processes_with(str(run_dir)), "containerd or a shim outlived the run"
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+        subprocess.run(["ip", "link", "delete", bridge], check=False)
