@@ -7,7 +7,7 @@ source deploy/common.sh
 
 # Chromium (with an emoji font, as users' browsers have, for the screenshots) for the browser
 # tests; a Docker engine and debootstrap for the room tests.
-apt_install chromium fonts-noto-color-emoji docker.io debootstrap
+apt_install chromium fonts-noto-color-emoji docker.io debootstrap iproute2
 install_app tests/requirements.txt
 
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
