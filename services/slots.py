@@ -71,6 +71,17 @@ def slot_rows(actor_id: int) -> list[SlotRow]:
     ]
 
 
+def _optional_minutes(raw: str, lowest: int, what: str) -> int | None:
+    """A per-slot limit in minutes from the form; blank means the configured default."""
+    try:
+        minutes = int(raw) if raw else None
+    except ValueError as exc:
+        raise DomainError(f"{what} — целое число минут") from exc
+    if minutes is not None and not lowest <= minutes <= 1440:
+        raise DomainError(f"{what} — от {lowest} до 1440 минут")
+    return minutes
+
+
 def _clean_form(form: dict) -> dict:
     def text_of(key: str, limit: int) -> str:
         return str(form.get(key) or "").strip()[:limit]
@@ -100,20 +111,8 @@ def _clean_form(form: dict) -> dict:
         raise DomainError("Введите стоимость") from exc
     if not 0 <= out["monthly_cost"] <= 100_000:
         raise DomainError("Стоимость — от 0 до 100 000 $ в месяц")
-    minutes_raw = text_of("max_session_minutes", 6)
-    try:
-        out["max_session_minutes"] = int(minutes_raw) if minutes_raw else None
-    except ValueError as exc:
-        raise DomainError("Длина сессии — целое число минут") from exc
-    if out["max_session_minutes"] is not None and not 5 <= out["max_session_minutes"] <= 1440:
-        raise DomainError("Длина сессии — от 5 до 1440 минут")
-    idle_raw = text_of("idle_minutes", 6)
-    try:
-        out["idle_minutes"] = int(idle_raw) if idle_raw else None
-    except ValueError as exc:
-        raise DomainError("Простой — целое число минут") from exc
-    if out["idle_minutes"] is not None and not 1 <= out["idle_minutes"] <= 1440:
-        raise DomainError("Простой — от 1 до 1440 минут")
+    out["max_session_minutes"] = _optional_minutes(text_of("max_session_minutes", 6), 5, "Длина сессии")
+    out["idle_minutes"] = _optional_minutes(text_of("idle_minutes", 6), 1, "Простой")
     renewal_raw = text_of("renewal_date", 10)
     try:
         out["renewal_date"] = date.fromisoformat(renewal_raw) if renewal_raw else None
