@@ -19,7 +19,8 @@ from services.core.access import usable_slot, validate_slot_id
 from services.core.clock import hhmm, local
 from services.core.db import bump_board_version, session_scope
 from services.core.errors import Conflict, DomainError, NotFound
-from services.core.models import Booking, BookingCell, Slot, SlotSession, User
+from services.core.models import Booking, BookingCell, Slot, SlotSession, User, UserBookingCell
+from services.core.plural import plural
 from services.core.settings import get_settings
 
 CELL = timedelta(minutes=30)
@@ -132,7 +133,58 @@ def _conflict(session: Session, slot_id: str, starts_at: datetime, ends_at: date
     return Conflict(f"Конфликт с бронью {hhmm(other.starts_at)}–{hhmm(other.ends_at)} ({user.name})")
 
 
+def _own_overlap(session: Session, user_id: int, cells: list[datetime], limit: int) -> Conflict | list[int]:
+    """A free lane for each cell of the new booking, or why the person cannot have it.
+
+    Read in the inserting transaction; a concurrent booking taking the same lane loses on the
+    primary key of user_booking_cells, so the read only picks lanes and never decides alone."""
+    rows = session.exec(
+        select(UserBookingCell.cell_start, UserBookingCell.lane).where(
+            UserBookingCell.user_id == user_id, UserBookingCell.cell_start.in_(cells)
+        )
+    ).all()
+    taken: dict[datetime, set[int]] = {}
+    for cell_start, lane in rows:
+        taken.setdefault(cell_start, set()).add(lane)
+    lanes = []
+    for cell in cells:
+        free = [n for n in range(1, limit + 1) if n not in taken.get(cell, set())]
+        if not free:
+            return _overlap_error(session, user_id, cells, limit)
+        lanes.append(free[0])
+    return lanes
+
+
+def _overlap_error(session: Session, user_id: int, cells: list[datetime], limit: int) -> Conflict:
+    held = session.exec(
+        select(Booking, Slot)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.user_id == user_id,
+            Booking.status == "active",
+            Booking.starts_at < cells[-1] + CELL,
+            Booking.ends_at > cells[0],
+        )
+        .order_by(Booking.starts_at)
+    ).all()
+    names = ", ".join(f"{slot.service_name} {hhmm(b.starts_at)}–{hhmm(b.ends_at)}" for b, slot in held) or "—"
+    if limit == 1:
+        return Conflict(f"У вас уже есть бронь на это время: {names}. Одновременно можно держать один слот.")
+    return Conflict(
+        f"На это время у вас уже {plural(limit, 'бронь', 'брони', 'броней')}: {names}. "
+        f"Одновременно можно держать не больше {plural(limit, 'слота', 'слотов', 'слотов')}."
+    )
+
+
+def _free_seat(session: Session, user_id: int, limit: int) -> int | None:
+    used = set(session.exec(select(Booking.seat).where(Booking.user_id == user_id, Booking.status == "active")).all())
+    return next((n for n in range(1, limit + 1) if n not in used), None)
+
+
 def create_booking(user_id: int, slot_id: str, day: str, start: str, minutes: int) -> BookingView:
+    """Book a slot. The database decides every race: the slot's cells (no two bookings of a slot
+    overlap), the person's lanes (no more overlapping bookings than slots one may hold at once)
+    and seats (no more future bookings than allowed)."""
     slot_id = validate_slot_id(slot_id)
     try:
         minutes = int(minutes)
@@ -140,52 +192,73 @@ def create_booking(user_id: int, slot_id: str, day: str, start: str, minutes: in
         raise DomainError("Неверная длительность") from exc
     starts_at = parse_start(day, start)
     ends_at = _validate(starts_at, minutes)
-    limit = get_settings().booking.max_future
+    cells = _cells(starts_at, ends_at)
+    settings = get_settings()
+    limit, parallel = settings.booking.max_future, settings.max_direct_slots
     with session_scope() as session:
         usable_slot(session, slot_id, user_id)
-        if (conflict := _conflict(session, slot_id, starts_at, ends_at)) is not None:
-            raise conflict
-    for seat in range(1, limit + 1):
+    # Each lost race re-reads and tries again; a request that keeps losing gives up clearly.
+    for _attempt in range(limit + parallel + 3):
+        with session_scope() as session:
+            if (conflict := _conflict(session, slot_id, starts_at, ends_at)) is not None:
+                raise conflict
+            lanes = _own_overlap(session, user_id, cells, parallel)
+            if isinstance(lanes, Conflict):
+                raise lanes
+            seat = _free_seat(session, user_id, limit)
+            if seat is None:
+                raise Conflict(
+                    f"Можно держать не больше {plural(limit, 'будущей брони', 'будущих броней', 'будущих броней')}. "
+                    "Отмените одну из них."
+                )
         try:
             with session_scope() as session:
-                booking = Booking(
-                    slot_id=slot_id,
-                    user_id=user_id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    seat=seat,
-                    created_at=clock.now(),
+                return _insert(
+                    session, user_id, slot_id, starts_at, ends_at, seat, list(zip(cells, lanes, strict=True))
                 )
-                session.add(booking)
-                session.flush()
-                assert booking.id is not None
-                session.add_all(
-                    BookingCell(slot_id=slot_id, cell_start=c, booking_id=booking.id)
-                    for c in _cells(starts_at, ends_at)
-                )
-                session.flush()
-                # Someone else working in the slot must be done when the booking starts.
-                session.exec(
-                    update(SlotSession)
-                    .where(
-                        SlotSession.slot_id == slot_id,
-                        SlotSession.ended_at.is_(None),
-                        SlotSession.user_id != user_id,
-                        or_(SlotSession.deadline_at.is_(None), SlotSession.deadline_at > starts_at),
-                    )
-                    .values(deadline_at=starts_at, warned_at=None)
-                )
-                bump_board_version(session)
-                return _view(booking, session.get(Slot, slot_id), session.get(User, user_id))
         except IntegrityError:
-            with session_scope() as session:
-                if (conflict := _conflict(session, slot_id, starts_at, ends_at)) is not None:
-                    raise conflict from None
-    raise Conflict(f"Можно держать не больше {limit} будущих броней. Отмените одну из них.")
+            continue
+    raise Conflict("Слишком много одновременных запросов на это время. Попробуйте ещё раз.")
+
+
+def _insert(
+    session: Session,
+    user_id: int,
+    slot_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    seat: int,
+    lanes: list[tuple[datetime, int]],
+) -> BookingView:
+    booking = Booking(
+        slot_id=slot_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at, seat=seat, created_at=clock.now()
+    )
+    session.add(booking)
+    session.flush()
+    assert booking.id is not None
+    session.add_all(BookingCell(slot_id=slot_id, cell_start=c, booking_id=booking.id) for c, _ in lanes)
+    session.add_all(
+        UserBookingCell(user_id=user_id, cell_start=c, lane=lane, booking_id=booking.id) for c, lane in lanes
+    )
+    session.flush()
+    # Someone else working in the slot must be done when the booking starts.
+    session.exec(
+        update(SlotSession)
+        .where(
+            SlotSession.slot_id == slot_id,
+            SlotSession.ended_at.is_(None),
+            SlotSession.user_id != user_id,
+            or_(SlotSession.deadline_at.is_(None), SlotSession.deadline_at > starts_at),
+        )
+        .values(deadline_at=starts_at, warned_at=None)
+    )
+    bump_board_version(session)
+    return _view(booking, session.get(Slot, slot_id), session.get(User, user_id))
 
 
 def _free_cells(session: Session, booking_id: int) -> None:
     session.exec(delete(BookingCell).where(BookingCell.booking_id == booking_id))
+    session.exec(delete(UserBookingCell).where(UserBookingCell.booking_id == booking_id))
 
 
 def finish_booking(session: Session, booking_id: int, status: str) -> bool:

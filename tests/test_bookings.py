@@ -6,10 +6,14 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from services import board, bookings, session_views, sessions
 from services.core import clock
+from services.core.db import session_scope
 from services.core.errors import Conflict, DomainError
+from services.core.models import Booking, UserBookingCell
+from services.core.settings import get_settings
 from tests.test_slots import _race
 
 # Wednesday 2026-11-25, 10:05 in Moscow.
@@ -144,3 +148,60 @@ def test_two_requests_for_the_same_time_give_one_booking(make_user, demo_slots, 
     people = [a, b]
     wins, errors = _race(2, lambda i: bookings.create_booking(people[i].id, "lov-1", TOMORROW, "10:00", 60))
     assert len(wins) == 1 and len(errors) == 1 and isinstance(errors[0], Conflict)
+
+
+def test_one_person_cannot_book_two_slots_for_the_same_half_hour(make_user, demo_slots):
+    anna = make_user("anna")
+    first = bookings.create_booking(anna.id, "ppx-1", TOMORROW, "14:00", 60)
+    with pytest.raises(
+        Conflict, match=r"У вас уже есть бронь на это время: Perplexity Max #1 14:00–15:00\. Одновременно"
+    ):
+        bookings.create_booking(anna.id, "nbp", TOMORROW, "14:30", 60)
+    # Touching ends do not overlap; a cancelled booking frees its time for another slot.
+    bookings.create_booking(anna.id, "nbp", TOMORROW, "15:00", 30)
+    bookings.cancel_booking(anna.id, first.id)
+    assert bookings.create_booking(anna.id, "nbp", TOMORROW, "14:00", 60).slot_id == "nbp"
+
+
+def test_with_two_seats_two_overlapping_bookings_are_allowed_and_a_third_is_not(make_user, demo_slots, monkeypatch):
+    monkeypatch.setenv("VDI_MAX_DIRECT_SLOTS", "2")
+    get_settings.cache_clear()
+    anna = make_user("anna")
+    bookings.create_booking(anna.id, "ppx-1", TOMORROW, "14:00", 120)
+    bookings.create_booking(anna.id, "ppx-2", TOMORROW, "15:00", 60)
+    with pytest.raises(Conflict, match="На это время у вас уже 2 брони: Perplexity Max #1 14:00–16:00, Perplexity"):
+        bookings.create_booking(anna.id, "nbp", TOMORROW, "15:30", 30)
+    # 14:00–15:00 has one lane left, whichever lane the earlier bookings took.
+    bookings.create_booking(anna.id, "nbp", TOMORROW, "14:30", 30)
+
+
+def test_a_finished_booking_frees_its_holders_time(make_user, demo_slots):
+    anna = make_user("anna")
+    bookings.create_booking(anna.id, "ppx-1", TODAY, "11:00", 60)
+    clock.freeze(NOW + timedelta(hours=2))  # 12:05: the scheduler completes it
+    with session_scope() as session:
+        (booking,) = session.exec(select(Booking)).all()
+        assert bookings.finish_booking(session, booking.id, "completed")
+        assert session.exec(select(UserBookingCell)).all() == []
+
+
+def test_concurrent_bookings_of_one_person_for_the_same_time_yield_one(make_user, demo_slots, database):
+    anna = make_user("anna")
+    slots = ["ppx-1", "ppx-2", "ppx-3", "nbp", "gpt-1", "hf-1"]
+    wins, errors = _race(6, lambda i: bookings.create_booking(anna.id, slots[i], TOMORROW, "14:00", 60))
+    assert len(wins) == 1 and len(errors) == 5
+    assert all(isinstance(e, Conflict) and "У вас уже есть бронь на это время" in str(e) for e in errors)
+    assert [b.slot_id for b in bookings.my_bookings(anna.id)] == [wins[0].slot_id]
+
+
+def test_the_database_alone_refuses_the_overlap_when_the_check_is_skipped(make_user, demo_slots, database, monkeypatch):
+    """As if every request read the lanes before any of them wrote: only the primary key decides."""
+    monkeypatch.setattr(bookings, "_own_overlap", lambda session, user_id, cells, limit: [1] * len(cells))
+    anna = make_user("anna")
+    slots = ["ppx-1", "ppx-2", "ppx-3", "nbp"]
+    wins, errors = _race(4, lambda i: bookings.create_booking(anna.id, slots[i], TOMORROW, "14:00", 60))
+    assert len(wins) == 1 and len(errors) == 3
+    assert all(isinstance(e, Conflict) for e in errors)
+    with session_scope() as session:
+        active = session.exec(select(Booking).where(Booking.status == "active")).all()
+    assert [b.slot_id for b in active] == [wins[0].slot_id]

@@ -1,9 +1,12 @@
 """The schema comes from migrations, and they go down and up again cleanly."""
 
-from alembic import command
-from sqlalchemy import inspect
+from datetime import UTC, datetime
 
-from services.core import db
+from alembic import command
+from sqlalchemy import inspect, text
+
+from services import bookings
+from services.core import clock, db
 
 
 def test_migrations_downgrade_to_nothing_and_upgrade_again(database):
@@ -21,8 +24,6 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(database):
 
 
 def test_upgrading_a_database_with_data_keeps_the_data(database):
-    from sqlalchemy import text
-
     cfg = db.alembic_config()
     command.downgrade(cfg, "0003")
     db.dispose_engines()
@@ -53,3 +54,28 @@ def test_upgrading_a_database_with_data_keeps_the_data(database):
         assert conn.execute(text("SELECT count(*) FROM sessions")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM favourites")).scalar() == 1
         assert conn.execute(text("SELECT telegram_chat_id FROM users")).scalar() is None
+
+
+def test_active_bookings_made_before_the_lanes_get_them_on_upgrade(database, make_user, demo_slots):
+    clock.freeze(datetime(2026, 11, 25, 7, 5, tzinfo=UTC))
+    anna = make_user("anna")
+    first = bookings.create_booking(anna.id, "ppx-1", "2026-11-26", "14:00", 60)
+    cfg = db.alembic_config()
+    command.downgrade(cfg, "0008")
+    db.dispose_engines()
+    # An overlap that the old schema allowed: kept, in a second lane.
+    with db.get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO bookings (slot_id, user_id, starts_at, ends_at, status, seat, created_at)"
+                " VALUES ('nbp', :u, '2026-11-26 11:30:00', '2026-11-26 12:30:00', 'active', 2, '2026-11-25')"
+            ),
+            {"u": anna.id},
+        )
+    db.dispose_engines()
+    command.upgrade(cfg, "head")
+    db.dispose_engines()
+    with db.get_engine().connect() as conn:
+        lanes = conn.execute(text("SELECT booking_id, lane FROM user_booking_cells ORDER BY cell_start, lane")).all()
+    second = lanes[-1][0]
+    assert [tuple(r) for r in lanes] == [(first.id, 1), (first.id, 1), (second, 2), (second, 1)]

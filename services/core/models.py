@@ -108,6 +108,9 @@ class Slot(SQLModel, table=True):
     max_session_minutes: int | None = None
     # None: the configured default (VDI_IDLE_MINUTES).
     idle_minutes: int | None = None
+    # When the slot was added (None: before this was recorded); usage advice judges a slot only
+    # on the time it has existed.
+    created_at: datetime | None = Field(default_factory=clock.now, sa_column=_dt(nullable=True))
     # When the subscription renews: admins are reminded three days ahead.
     renewal_date: date | None = None
     # The subscription's own login, Fernet-encrypted; shown to admins on demand only.
@@ -282,6 +285,23 @@ class BookingCell(SQLModel, table=True):
 
     slot_id: str = Field(sa_column=Column(String(32), ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True))
     cell_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    booking_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+
+
+class UserBookingCell(SQLModel, table=True):
+    """Each half hour an active booking holds for its person, in one of their lanes.
+
+    Lanes are 1..N, N being how many slots one person may hold at once (VDI_MAX_DIRECT_SLOTS):
+    the primary key forbids a person a second booking in a lane they already use, so nobody
+    holds more overlapping bookings than their limit, however many requests race."""
+
+    __tablename__ = "user_booking_cells"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
+    cell_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    lane: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     booking_id: int = Field(
         sa_column=Column(Integer, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True)
     )
