@@ -140,7 +140,7 @@ def _force_release(slot: SlotCard) -> rx.Component:
             rx.text.strong(slot.occupant_name),
             " в ",
             slot.service_name,
-            " будет завершена сейчас же.",
+            " будет завершена немедленно.",
         ),
         DashboardState.force_release(slot.id),
         confirm_label="Да, освободить",

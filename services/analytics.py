@@ -17,6 +17,7 @@ from services.core.access import require_admin
 from services.core.db import session_scope
 from services.core.errors import DomainError
 from services.core.models import Booking, QueueEntry, Slot, SlotSession
+from services.core.plural import plural
 from services.core.settings import get_settings
 
 PERIODS = {"day": "Сегодня", "week": "7 дней", "month": "30 дней"}
@@ -179,8 +180,8 @@ def compute(period: str, now: datetime) -> Utilisation:
             advice.append(f"{slot.service_name}: занят {pct:.0f}% рабочего времени — рассмотрите добавление слота")
         elif long_queue:
             advice.append(
-                f"{slot.service_name}: в очереди ждали в среднем {avg_wait:.0f} мин ({waited} раз) — "
-                "рассмотрите добавление слота"
+                f"{slot.service_name}: в очереди ждали в среднем {avg_wait:.0f} мин "
+                f"({plural(waited, 'раз', 'раза', 'раз')}) — рассмотрите добавление слота"
             )
         elif pct < IDLE_PCT and work_seconds:
             idle.append((slot.service_name, pct, slot.monthly_cost))
@@ -295,7 +296,10 @@ def weekly_text() -> str:
     used = sorted((s for s in report.slots if s.sessions), key=lambda s: -s.hours_used)
     if used:
         lines.append("📈 По слотам:")
-        lines += [f"{s.slot_id}: {s.sessions} сессий, {s.hours_used:.1f} ч, {s.work_pct:.0f}%" for s in used]
+        lines += [
+            f"{s.slot_id}: {plural(s.sessions, 'сессия', 'сессии', 'сессий')}, {s.hours_used:.1f} ч, {s.work_pct:.0f}%"
+            for s in used
+        ]
     if report.recommendations:
         lines.append("💡 Рекомендации:")
         lines += [f"• {line}" for line in report.recommendations]

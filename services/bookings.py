@@ -26,7 +26,6 @@ from services.core.settings import get_settings
 CELL = timedelta(minutes=30)
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DURATION_LABELS = {30: "30 мин", 60: "1 час", 90: "1,5 часа", 120: "2 часа", 180: "3 часа", 240: "4 часа"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,15 @@ class BookingView:
 
 
 def duration_label(minutes: int) -> str:
-    return DURATION_LABELS.get(minutes, f"{minutes} мин")
+    """30 мин, 1 час, 1,5 часа, 2 часа, 5 часов, 2 ч 15 мин."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} мин"
+    if not rest:
+        return plural(hours, "час", "часа", "часов")
+    if rest == 30:
+        return f"{hours},5 часа"
+    return f"{hours} ч {rest} мин"
 
 
 def start_times() -> list[str]:
@@ -96,7 +103,7 @@ def _validate(starts_at: datetime, minutes: int) -> datetime:
     if starts_at <= now:
         raise DomainError("Время брони уже прошло")
     if starts_at > now + timedelta(days=b.days_ahead):
-        raise DomainError(f"Бронировать можно не дальше чем на {b.days_ahead} дней вперёд")
+        raise DomainError(f"Бронировать можно не дальше чем на {plural(b.days_ahead, 'день', 'дня', 'дней')} вперёд")
     ends_at = starts_at + timedelta(minutes=minutes)
     open_min, close_min = b.open_minute, b.close_minute
     start_min = start_local.hour * 60 + start_local.minute

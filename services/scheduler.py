@@ -20,6 +20,7 @@ from services import alerts, bookings, dumps, idle, queue
 from services.core import clock, leases, outbox
 from services.core.db import bump_board_version, session_scope
 from services.core.models import Booking, QueueEntry, Slot, SlotSession, User
+from services.core.plural import plural
 from services.core.settings import get_settings
 from services.rooms import base as rooms
 from services.rooms.base import RoomUnavailable
@@ -68,7 +69,8 @@ def _expire_no_shows(now: datetime, done: Counter) -> None:
                 outbox.enqueue(
                     booking.user_id,
                     "no_show",
-                    f"⌛ Бронь снята: вы не заняли слот в течение {checkin.seconds // 60} минут.\n"
+                    f"⌛ Бронь снята: вы не заняли слот в течение "
+                    f"{plural(checkin.seconds // 60, 'минуты', 'минут', 'минут')}.\n"
                     f"Слот: {slot.service_name}\nВремя: {clock.hhmm(booking.starts_at)}–"
                     f"{clock.hhmm(booking.ends_at)}",
                     f"no_show:{booking.id}",

@@ -20,6 +20,7 @@ from services.core.access import require_admin, usable_slot, validate_slot_id
 from services.core.db import bump_board_version, session_scope
 from services.core.errors import Conflict, DomainError, Forbidden, NotFound
 from services.core.models import Slot, SlotSession, User
+from services.core.plural import plural
 from services.core.settings import get_settings
 from services.rooms import base as rooms
 from services.rooms.base import RoomProvider, RoomUnavailable
@@ -50,11 +51,15 @@ def _limit_error(session: Session, user_id: int, limit: int) -> Conflict:
         select(Slot.service_name)
         .join(SlotSession, SlotSession.slot_id == Slot.id)
         .where(SlotSession.user_id == user_id, SlotSession.ended_at.is_(None))
+        .order_by(SlotSession.started_at, SlotSession.id)
     ).all()
     names = ", ".join(held) or "—"
+    if limit == 1 and len(held) <= 1:
+        return Conflict(f"Вы уже занимаете слот {names}. Освободите его, чтобы занять другой.")
     if limit == 1:
-        return Conflict(f"Вы уже занимаете слот: {names}. Освободите его, чтобы занять другой.")
-    return Conflict(f"Можно занимать не больше {limit} слотов одновременно. Сейчас заняты: {names}.")
+        return Conflict(f"Вы уже занимаете слоты: {names}. Освободите их, чтобы занять другой.")
+    most = plural(limit, "слота", "слотов", "слотов")
+    return Conflict(f"Можно занимать не больше {most} одновременно. Сейчас заняты: {names}.")
 
 
 def take_slot(

@@ -20,6 +20,7 @@ from services.core.access import URL_RE, require_admin, validate_slot_id
 from services.core.db import session_scope
 from services.core.errors import Conflict, DomainError, Forbidden, NotFound
 from services.core.models import Slot, Template, TemplateSlot, User
+from services.core.plural import plural
 from services.core.settings import get_settings
 from services.rooms.base import RoomProvider
 
@@ -165,7 +166,9 @@ def _clean(form: dict) -> tuple[str, str, str | None, list[str]]:
         raise DomainError("Выберите хотя бы один слот")
     limit = get_settings().max_template_slots
     if len(slot_ids) > limit:
-        raise DomainError(f"В шаблоне не больше {limit} слотов: столько можно занять одновременно")
+        raise DomainError(
+            f"В шаблоне не больше {plural(limit, 'слота', 'слотов', 'слотов')}: столько можно занять одновременно"
+        )
     return name, icon, url, slot_ids
 
 

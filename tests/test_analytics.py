@@ -88,7 +88,7 @@ def test_week_report_counts_hours_working_share_waits_no_shows_and_cost(week_of_
     assert (unused.hours_used, unused.cost_per_hour, unused.verdict) == (0.0, None, "idle")
     advice = "\n".join(report.recommendations)
     assert "Perplexity Max #1: занят 80% рабочего времени — рассмотрите добавление слота" in advice
-    assert "Gemini Ultra — Deep Think: в очереди ждали в среднем 30 мин (3 раз)" in advice
+    assert "Gemini Ultra — Deep Think: в очереди ждали в среднем 30 мин (3 раза)" in advice
     idle_line = report.recommendations[-1]
     assert idle_line.startswith("Заняты меньше 10% рабочего времени: Perplexity Max #2 (0%),")
     assert "Nano Banana Pro (5%)" in idle_line and "Perplexity Max #1" not in idle_line

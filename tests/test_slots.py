@@ -42,7 +42,7 @@ def test_taking_your_own_slot_again_returns_the_same_session(make_user, demo_slo
 def test_a_user_holds_one_slot_at_a_time_by_default(make_user, demo_slots):
     anna = make_user("anna")
     sessions.take_slot(anna.id, "ppx-1")
-    with pytest.raises(Conflict, match="Вы уже занимаете слот: Perplexity Max #1"):
+    with pytest.raises(Conflict, match=r"Вы уже занимаете слот Perplexity Max #1\. Освободите его"):
         sessions.take_slot(anna.id, "ppx-2")
 
 

@@ -147,7 +147,7 @@ def test_admin_commands_are_refused_to_regular_users_and_work_for_admins(tg, mak
     _pump()
     stats, kick = (m.text for m in tg.messages_to(9009)[1:3])
     assert stats.startswith("📊 Статистика за неделю\nВсего сессий: 1")
-    assert "📈 По слотам:\nnbp: 1 сессий, 0.0 ч" in stats
+    assert "📈 По слотам:\nnbp: 1 сессия, 0.0 ч" in stats
     assert kick == "✅ Пользователь anna отключён от: nbp."
     assert session_views.active_sessions_of(anna.id) == []
 

@@ -72,7 +72,7 @@ def _room_row(room: RoomRow) -> rx.Component:
                     small_confirm(
                         "Освободить",
                         "Освободить слот?",
-                        rx.text("Сессия ", room.occupant, " завершится сейчас же."),
+                        rx.text("Сессия пользователя ", rx.text.strong(room.occupant), " будет завершена немедленно."),
                         AdminState.force_release(room.slot_id),
                     ),
                 ),
