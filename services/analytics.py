@@ -27,6 +27,10 @@ IDLE_PCT = 10.0
 # A queue is "long" when people waited this long on average, at least this many times.
 LONG_WAIT_MINUTES = 15.0
 LONG_WAIT_MIN_COUNT = 3
+# A slot is judged on at least this many working days of records (in the period, since it was added).
+MIN_HISTORY_DAYS = 3
+# Below this much use the cost per used hour is not shown.
+MIN_COST_HOURS = 1.0
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,9 @@ class SlotUsage:
     avg_wait_minutes: float
     no_shows: int
     monthly_cost: float
-    # The period's share of the monthly cost divided by the hours used; None: not used at all.
+    # The period's share of the monthly cost divided by the hours used; None: under an hour of use.
     cost_per_hour: float | None
-    verdict: str  # "busy" | "idle" | "ok"
+    verdict: str  # "busy" | "idle" | "ok" | "unknown" (not enough history to judge)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Utilisation:
     # heat[weekday][hour]: share (0..100) of the slot-hours that were busy.
     heat: list[list[float]]
     recommendations: list[str]
+    # Why some slots (or all) are not judged yet; empty when all are.
+    history_note: str = ""
 
     @property
     def total_hours(self) -> float:
@@ -117,12 +123,25 @@ def utilisation(actor_id: int, period: str) -> Utilisation:
     return compute(period, clock.now())
 
 
+def _history_start(session) -> datetime | None:
+    """When the records begin: the first session ever started here."""
+    return session.exec(select(SlotSession.started_at).order_by(SlotSession.started_at).limit(1)).first()
+
+
+def _judged_from(start: datetime, history: datetime | None, slot: Slot) -> datetime | None:
+    """Where a slot's judged time begins inside the period: not before the records, nor before the slot was added."""
+    if history is None:
+        return None
+    return max(start, history, slot.created_at or history)
+
+
 def compute(period: str, now: datetime) -> Utilisation:
     start, end = period_bounds(period, now)
     windows = _working_windows(start, end)
     work_seconds = sum((hi - lo).total_seconds() for lo, hi in windows)
     with session_scope() as session:
         slots = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        history = _history_start(session)
         works = session.exec(
             select(SlotSession.slot_id, SlotSession.started_at, SlotSession.ended_at).where(
                 SlotSession.started_at < end, or_(SlotSession.ended_at.is_(None), SlotSession.ended_at > start)
@@ -164,27 +183,26 @@ def compute(period: str, now: datetime) -> Utilisation:
         missed[slot_id] += 1
 
     days = max((end - start).total_seconds() / 86400, 1 / 24)
+    needed = _needed_work_seconds()
     rows: list[SlotUsage] = []
-    advice: list[str] = []
-    idle: list[tuple[str, float, float]] = []
     for slot in slots:
         hours = busy[slot.id] / 3600
-        pct = 100 * busy_work[slot.id] / work_seconds if work_seconds else 0.0
+        judged_from = _judged_from(start, history, slot)
+        # The share of the working time the slot could have been used: since the records began and it existed.
+        judged_work = (
+            sum((hi - lo).total_seconds() for lo, hi in _working_windows(judged_from, end)) if judged_from else 0.0
+        )
+        pct = min(100.0, 100 * busy_work[slot.id] / judged_work) if judged_work else 0.0
         waited = wait_count[slot.id]
         avg_wait = wait_total[slot.id] / waited / 60 if waited else 0.0
         cost_share = slot.monthly_cost * min(days, 30) / 30
-        per_hour = cost_share / hours if hours >= 0.05 else None
+        # Under an hour of use, a price per hour says more about chance than about the slot.
+        per_hour = cost_share / hours if hours >= MIN_COST_HOURS else None
         long_queue = waited >= LONG_WAIT_MIN_COUNT and avg_wait >= LONG_WAIT_MINUTES
-        verdict = "busy" if pct > BUSY_PCT or long_queue else ("idle" if pct < IDLE_PCT else "ok")
-        if pct > BUSY_PCT:
-            advice.append(f"{slot.service_name}: занят {pct:.0f}% рабочего времени — рассмотрите добавление слота")
-        elif long_queue:
-            advice.append(
-                f"{slot.service_name}: в очереди ждали в среднем {avg_wait:.0f} мин "
-                f"({plural(waited, 'раз', 'раза', 'раз')}) — рассмотрите добавление слота"
-            )
-        elif pct < IDLE_PCT and work_seconds:
-            idle.append((slot.service_name, pct, slot.monthly_cost))
+        if judged_work < needed:
+            verdict = "unknown"
+        else:
+            verdict = "busy" if pct > BUSY_PCT or long_queue else ("idle" if pct < IDLE_PCT else "ok")
         rows.append(
             SlotUsage(
                 slot.id,
@@ -200,15 +218,6 @@ def compute(period: str, now: datetime) -> Utilisation:
                 verdict,
             )
         )
-
-    if idle:
-        # One line for all idle slots, with what cancelling them would save.
-        names = ", ".join(f"{name} ({pct:.0f}%)" for name, pct, _ in idle)
-        saving = sum(cost for _, _, cost in idle)
-        advice.append(
-            f"Заняты меньше {IDLE_PCT:.0f}% рабочего времени: {names} — рассмотрите отказ"
-            + (f", экономия до ${saving:g}/мес" if saving else "")
-        )
     capacity = _hour_capacity(start, end)
     heat = [
         [
@@ -217,7 +226,71 @@ def compute(period: str, now: datetime) -> Utilisation:
         ]
         for d in range(7)
     ]
-    return Utilisation(period, start, end, round(work_seconds / 3600, 1), rows, heat, advice)
+    return Utilisation(
+        period,
+        start,
+        end,
+        round(work_seconds / 3600, 1),
+        rows,
+        heat,
+        _advice(rows),
+        _history_note(rows, history, needed),
+    )
+
+
+def _needed_work_seconds() -> float:
+    """Enough history to judge a slot: MIN_HISTORY_DAYS working days' worth of working hours."""
+    b = get_settings().booking
+    return MIN_HISTORY_DAYS * (b.close_minute - b.open_minute) * 60
+
+
+def _advice(rows: list[SlotUsage]) -> list[str]:
+    """What to do, for the slots with enough history only."""
+    advice: list[str] = []
+    for r in rows:
+        if r.verdict != "busy":
+            continue
+        if r.work_pct > BUSY_PCT:
+            advice.append(f"{r.service_name}: занят {r.work_pct:.0f}% рабочего времени — рассмотрите добавление слота")
+        else:
+            advice.append(
+                f"{r.service_name}: в очереди ждали в среднем {r.avg_wait_minutes:.0f} мин "
+                f"({plural(r.queue_waits, 'раз', 'раза', 'раз')}) — рассмотрите добавление слота"
+            )
+    idle = [r for r in rows if r.verdict == "idle"]
+    judged = [r for r in rows if r.verdict != "unknown"]
+    if idle and len(idle) == len(judged) and len(judged) > 1:
+        # Every subscription idle says more about the portal than about the subscriptions.
+        advice.append(
+            f"Все подписки заняты меньше {IDLE_PCT:.0f}% рабочего времени. Прежде чем отказываться от них, "
+            "проверьте, что сотрудники знают о портале и пользуются им."
+        )
+    elif idle:
+        # One line for all idle slots, with what cancelling them would save.
+        names = ", ".join(f"{r.service_name} ({r.work_pct:.0f}%)" for r in idle)
+        saving = sum(r.monthly_cost for r in idle)
+        advice.append(
+            f"Заняты меньше {IDLE_PCT:.0f}% рабочего времени: {names} — рассмотрите отказ"
+            + (f", экономия до ${saving:g}/мес" if saving else "")
+        )
+    return advice
+
+
+def _history_note(rows: list[SlotUsage], history: datetime | None, needed: float) -> str:
+    """Why some or all slots are not judged; empty when every slot is."""
+    waiting = [r.service_name for r in rows if r.verdict == "unknown"]
+    if not waiting:
+        return ""
+    days = plural(MIN_HISTORY_DAYS, "рабочего дня", "рабочих дней", "рабочих дней")
+    if history is None:
+        return f"Рекомендаций пока нет: сессий ещё не было. Оценка появится после {days} использования."
+    if len(waiting) == len(rows):
+        since = f"{history.astimezone(get_settings().tz):%d.%m.%Y}"
+        return (
+            f"Рекомендаций пока нет: для оценки нужно не меньше {days} истории в выбранном периоде "
+            f"({needed / 3600:g} рабочих часов), а записи начинаются {since}."
+        )
+    return f"Пока без оценки (меньше {days} истории в периоде): " + ", ".join(waiting) + "."
 
 
 def _hour_capacity(start: datetime, end: datetime) -> list[list[float]]:
@@ -303,4 +376,6 @@ def weekly_text() -> str:
     if report.recommendations:
         lines.append("💡 Рекомендации:")
         lines += [f"• {line}" for line in report.recommendations]
+    if report.history_note:
+        lines.append(f"ℹ️ {report.history_note}")
     return "\n".join(lines)

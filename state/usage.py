@@ -49,6 +49,7 @@ class UsageState(AuthState):
     usage: list[UsageRow] = []
     heat: list[HeatRow] = []
     advice: list[str] = []
+    history_note: str = ""
     work_hours: float = 0
     total_hours: float = 0
     loading: bool = False
@@ -110,6 +111,7 @@ class UsageState(AuthState):
             for d in range(7)
         ]
         self.advice = report.recommendations
+        self.history_note = report.history_note
         self.work_hours, self.total_hours = report.work_hours, round(report.total_hours, 1)
 
     @rx.event

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from services import analytics
 from services.core import clock
@@ -26,9 +27,15 @@ def _work(user_id: int, slot_id: str, start: datetime, end: datetime | None) -> 
     return SlotSession(slot_id=slot_id, user_id=user_id, started_at=start, ended_at=end, end_reason="released")
 
 
+def _slots_added_on(when: datetime) -> None:
+    with session_scope() as session:
+        session.exec(update(Slot).values(created_at=when))
+
+
 @pytest.fixture
 def week_of_work(make_user, demo_slots):
     clock.freeze(NOW)
+    _slots_added_on(msk(1, 9))
     anna, boris = make_user("anna"), make_user("boris")
     rows = []
     # ppx-1: four whole working days (Thu, Fri, Mon, Tue 09-21) and two weekend hours.
@@ -146,3 +153,67 @@ def test_report_refuses_regular_users_and_unknown_periods(week_of_work, make_use
         analytics.utilisation(anna.id, "week")
     with pytest.raises(DomainError):
         analytics.utilisation(week_of_work.id, "year")
+
+
+def test_with_no_history_nothing_is_judged_and_the_tab_says_why(make_user, demo_slots):
+    clock.freeze(NOW)
+    _slots_added_on(msk(1, 9))
+    boss = make_user("boss", admin=True)
+    report = analytics.utilisation(boss.id, "month")
+    assert report.recommendations == []
+    assert {r.verdict for r in report.slots} == {"unknown"}
+    assert report.history_note.startswith("Рекомендаций пока нет: сессий ещё не было.")
+    assert "3 рабочих дней" in report.history_note
+
+
+def test_a_day_of_records_is_not_enough_to_advise_cancelling(make_user, demo_slots):
+    clock.freeze(NOW)
+    _slots_added_on(msk(1, 9))
+    boss, anna = make_user("boss", admin=True), make_user("anna")
+    with session_scope() as session:
+        session.add(_work(anna.id, "ppx-1", msk(25, 10), msk(25, 12)))
+    report = analytics.utilisation(boss.id, "month")
+    assert report.recommendations == []
+    assert "рассмотрите отказ" not in " ".join(report.recommendations)
+    assert report.history_note == (
+        "Рекомендаций пока нет: для оценки нужно не меньше 3 рабочих дней истории в выбранном периоде "
+        "(36 рабочих часов), а записи начинаются 25.11.2026."
+    )
+
+
+def test_cost_per_hour_is_shown_from_one_hour_of_use(week_of_work, make_user):
+    anna = make_user("olga")
+    with session_scope() as session:
+        session.add(_work(anna.id, "hf-1", msk(24, 10), msk(24, 10, 40)))
+        session.add(_work(anna.id, "lov-1", msk(24, 10), msk(24, 11)))
+    rows = {r.slot_id: r for r in analytics.utilisation(week_of_work.id, "week").slots}
+    assert rows["hf-1"].hours_used == 0.7 and rows["hf-1"].cost_per_hour is None
+    assert rows["lov-1"].cost_per_hour == pytest.approx(50 * 7 / 30, abs=0.01)
+    rows = list(csv.reader(io.StringIO(analytics.to_csv(analytics.utilisation(week_of_work.id, "week")))))
+    assert {r[0]: r for r in rows[2:]}["hf-1"][9] == ""
+
+
+def test_a_slot_added_yesterday_waits_for_its_own_history(week_of_work):
+    with session_scope() as session:
+        slot = session.get(Slot, "lov-1")
+        slot.created_at = msk(24, 12)
+        session.add(slot)
+    report = analytics.utilisation(week_of_work.id, "week")
+    rows = {r.slot_id: r for r in report.slots}
+    assert rows["lov-1"].verdict == "unknown" and rows["nbp"].verdict == "idle"
+    assert "Lovable Team" not in report.recommendations[-1]
+    assert report.history_note == "Пока без оценки (меньше 3 рабочих дней истории в периоде): Lovable Team."
+
+
+def test_when_every_slot_is_idle_the_advice_is_not_to_cancel_them_all(make_user, demo_slots):
+    clock.freeze(NOW)
+    _slots_added_on(msk(1, 9))
+    boss, anna = make_user("boss", admin=True), make_user("anna")
+    with session_scope() as session:
+        session.add(_work(anna.id, "ppx-1", msk(18, 10), msk(18, 11)))
+    report = analytics.utilisation(boss.id, "week")
+    assert {r.verdict for r in report.slots} == {"idle"}
+    assert report.recommendations == [
+        "Все подписки заняты меньше 10% рабочего времени. Прежде чем отказываться от них, "
+        "проверьте, что сотрудники знают о портале и пользуются им."
+    ]

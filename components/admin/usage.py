@@ -118,7 +118,8 @@ def _row(r: UsageRow) -> rx.Component:
             rx.badge(
                 r.work_pct,
                 "%",
-                color_scheme=rx.match(r.verdict, ("busy", "red"), ("idle", "gray"), "green"),
+                color_scheme=rx.match(r.verdict, ("busy", "red"), ("idle", "gray"), ("unknown", "gray"), "green"),
+                variant=rx.cond(r.verdict == "unknown", "outline", "soft"),
             )
         ),
         rx.table.cell(rx.cond(r.waits > 0, rx.text(r.waits, " / ", r.avg_wait, " мин"), "—")),
@@ -147,6 +148,15 @@ def _table() -> rx.Component:
     )
 
 
+def _history_note() -> rx.Component:
+    return rx.cond(
+        UsageState.history_note != "",
+        rx.callout(
+            UsageState.history_note, icon="hourglass", color_scheme="gray", width="100%", data_testid="usage-history"
+        ),
+    )
+
+
 def _advice() -> rx.Component:
     return rx.cond(
         UsageState.advice.length() > 0,
@@ -167,7 +177,10 @@ def _advice() -> rx.Component:
             spacing="2",
             data_testid="usage-advice",
         ),
-        rx.callout("Загрузка в норме: рекомендаций нет.", icon="check", color_scheme="green", width="100%"),
+        rx.cond(
+            UsageState.history_note == "",
+            rx.callout("Загрузка в норме: рекомендаций нет.", icon="check", color_scheme="green", width="100%"),
+        ),
     )
 
 
@@ -202,6 +215,7 @@ def usage_tab() -> rx.Component:
             size="2",
             color=theme.MUTED,
         ),
+        _history_note(),
         _advice(),
         rx.grid(
             _bar_chart("Часы использования", [("hours", "Часов", "#3b82f6")]),
