@@ -19,6 +19,7 @@ class ProfileState(AuthState):
     tg_linked: bool = False
     tg_since: str = ""
     tg_error: str = ""
+    tg_bot: str = ""
     code: str = ""
     code_expires: str = ""
     waiting: bool = False
@@ -28,9 +29,14 @@ class ProfileState(AuthState):
     def _refresh(self, user_id: int) -> None:
         link = linking.link_state(user_id)
         self.tg_configured, self.tg_linked = link.configured, link.linked
-        self.tg_since, self.tg_error = link.since, link.error
+        self.tg_since, self.tg_error, self.tg_bot = link.since, link.error, link.bot
         if link.linked:
             self.code = ""
+
+    @rx.var
+    def bot_link(self) -> str:
+        """t.me link to the bot; with a code shown, one that sends /start <code> when opened."""
+        return linking.bot_url(self.tg_bot, self.code)
 
     @rx.event
     @signed_in

@@ -13,6 +13,7 @@ from services import analytics, bookings, runtime, scheduler, session_views, ses
 from services.core import clock, outbox
 from services.core.db import session_scope
 from services.core.models import AuditEvent, Notification, User
+from services.core.settings import SettingsError, load_settings
 from services.telegram import delivery, linking, worker
 from tests.fake_telegram import FakeTelegram
 
@@ -311,3 +312,37 @@ def test_bot_kick_and_restart_leave_the_same_audit_entries_as_the_web_panel(tg, 
     with session_scope() as session:
         kicked = session.exec(select(AuditEvent).where(AuditEvent.kind == "user_kicked")).one()
     assert (kicked.actor_id, kicked.subject, kicked.detail, kicked.client_ip) == (boss.id, "anna", "nbp", "telegram")
+
+
+def test_the_profile_names_the_bot_that_getme_reported(tg, make_user, database):
+    anna = make_user("anna")
+    assert linking.link_state(anna.id).bot == ""  # not started yet: the profile says «боту VDI Такси»
+
+    async def start_worker_once() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run_worker(interval=0.05, stop=stop))
+        for _ in range(200):
+            if await asyncio.to_thread(linking.bot_username):
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(start_worker_once())
+    assert linking.link_state(anna.id).bot == "vdi_taxi_test_bot"
+    code = linking.create_link_code(anna.id).code
+    assert linking.bot_url("vdi_taxi_test_bot", code) == f"https://t.me/vdi_taxi_test_bot?start={code}"
+    assert linking.bot_url("vdi_taxi_test_bot") == "https://t.me/vdi_taxi_test_bot"
+
+
+def test_an_operator_may_name_the_bot_and_a_bad_name_is_refused(tg, monkeypatch, database):
+    monkeypatch.setenv("VDI_TELEGRAM_BOT_USERNAME", "@company_taxi_bot")
+    runtime.reset()
+    assert linking.bot_username() == "company_taxi_bot"
+    linking.remember_bot("javascript:alert(1)")  # never stored, never linked to
+    monkeypatch.setenv("VDI_TELEGRAM_BOT_USERNAME", "")
+    runtime.reset()
+    assert linking.bot_username() == ""
+    monkeypatch.setenv("VDI_TELEGRAM_BOT_USERNAME", "bad name!")
+    with pytest.raises(SettingsError, match="VDI_TELEGRAM_BOT_USERNAME"):
+        load_settings()

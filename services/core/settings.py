@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,8 @@ SECRET_KEY_FILE = "secret_key"
 # Variables whose values never appear in an error message (they may hold passwords or tokens).
 SECRET_VARIABLES = {"VDI_SECRET_KEY", "VDI_DATABASE_URL", "VDI_TELEGRAM_TOKEN"}
 MIN_SECRET_LENGTH = 32
+# What Telegram allows in a username (5-32 letters, digits, underscores).
+BOT_USERNAME_RE = re.compile(r"[A-Za-z0-9_]{5,32}")
 
 
 class SettingsError(ValueError):
@@ -108,6 +111,13 @@ def _timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError("unknown time zone") from None
     return value
+
+
+def _bot_username(value: str) -> str:
+    name = value.removeprefix("@")
+    if name and not BOT_USERNAME_RE.fullmatch(name):
+        raise ValueError("must be a Telegram username such as @vdi_taxi_bot")
+    return name
 
 
 def _resolved(path: Path) -> Path:
@@ -241,6 +251,8 @@ class TelegramSettings(_Env):
     api_url: str = var("TELEGRAM_API_URL", "https://api.telegram.org/bot")
     file_url: str = var("TELEGRAM_FILE_URL", "https://api.telegram.org/file/bot")
     link_code_minutes: int = var("TELEGRAM_LINK_MINUTES", 15, ge=1)
+    # The bot's @username for the profile's link; empty: learnt from the Bot API (getMe) at start.
+    bot_username: Annotated[str, AfterValidator(_bot_username)] = var("TELEGRAM_BOT_USERNAME", "")
     # The Bot API refuses documents over 50 MB; bigger dumps go as a download link.
     max_document_mb: int = var("TELEGRAM_MAX_DOCUMENT_MB", 50, ge=1)
     dump_keep_days: int = var("DUMP_KEEP_DAYS", 14, ge=1)

@@ -13,14 +13,42 @@ from sqlmodel import select
 from services.core import clock, crypto
 from services.core.db import session_scope
 from services.core.errors import DomainError
-from services.core.models import LoginThrottle, TelegramLinkCode, User
-from services.core.settings import get_settings
+from services.core.models import LoginThrottle, SystemStatus, TelegramLinkCode, User
+from services.core.settings import BOT_USERNAME_RE, get_settings
 
 log = logging.getLogger(__name__)
 
 
+BOT_STATUS_KEY = "telegram_bot"
+
+
 def configured() -> bool:
     return get_settings().telegram.configured
+
+
+def remember_bot(username: str | None) -> None:
+    """The bot's @username as getMe reported it, so every app process can name the bot."""
+    name = (username or "").removeprefix("@")
+    if not BOT_USERNAME_RE.fullmatch(name):
+        log.warning("Telegram reported an unusable bot username %r", username)
+        return
+    with session_scope() as session:
+        row = session.get(SystemStatus, BOT_STATUS_KEY) or SystemStatus(
+            key=BOT_STATUS_KEY, state="ok", updated_at=clock.now()
+        )
+        row.detail, row.updated_at = name, clock.now()
+        session.add(row)
+
+
+def bot_username() -> str:
+    """The bot people write to: VDI_TELEGRAM_BOT_USERNAME, else what getMe said; empty while unknown."""
+    if not configured():
+        return ""
+    if name := get_settings().telegram.bot_username:
+        return name
+    with session_scope() as session:
+        row = session.get(SystemStatus, BOT_STATUS_KEY)
+        return row.detail if row else ""
 
 
 @dataclass(frozen=True)
@@ -28,8 +56,12 @@ class LinkCode:
     code: str
     expires_at_label: str
 
-    def deep_link(self, bot_username: str) -> str:
-        return f"https://t.me/{bot_username}?start={self.code}" if bot_username else ""
+
+def bot_url(bot_username: str, code: str = "") -> str:
+    """The bot's t.me address; with a code, opening it sends /start <code> to the bot."""
+    if not bot_username:
+        return ""
+    return f"https://t.me/{bot_username}" + (f"?start={code}" if code else "")
 
 
 # Crockford's base32: no I, L, O or U, so a code read off a screen is typed right.
@@ -144,12 +176,14 @@ class TelegramLink:
     linked: bool
     since: str
     error: str
+    # The bot's @username without the @ (empty while not known yet).
+    bot: str = ""
 
 
 def link_state(user_id: int) -> TelegramLink:
     with session_scope() as session:
         user = session.get(User, user_id)
     if user is None:
-        return TelegramLink(configured(), False, "", "")
+        return TelegramLink(configured(), False, "", "", bot_username())
     since = f"{clock.local(user.telegram_linked_at):%d.%m.%Y %H:%M}" if user.telegram_linked_at else ""
-    return TelegramLink(configured(), user.telegram_chat_id is not None, since, user.telegram_error)
+    return TelegramLink(configured(), user.telegram_chat_id is not None, since, user.telegram_error, bot_username())

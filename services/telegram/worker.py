@@ -22,7 +22,7 @@ from services.core.db import session_scope
 from services.core.models import SystemStatus
 from services.telegram import bot as commands
 from services.telegram.delivery import deliver_due, make_bot, release_stuck_claims
-from services.telegram.linking import configured
+from services.telegram.linking import configured, remember_bot
 
 log = logging.getLogger(__name__)
 LEASE = "telegram"
@@ -113,6 +113,8 @@ async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -
             if await asyncio.to_thread(leases.acquire, LEASE, leases.period()):
                 if not initialised:
                     await bot.initialize()
+                    # getMe ran in initialize(): the profile names the bot from here on.
+                    await asyncio.to_thread(remember_bot, bot.username)
                     await bot.delete_webhook()
                     await bot.set_my_commands([telegram.BotCommand(c, d) for c, d in commands.COMMANDS])
                     initialised = True

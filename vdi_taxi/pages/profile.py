@@ -9,6 +9,18 @@ from state.profile import ProfileState
 from vdi_taxi import routes
 
 
+def _bot_name(state) -> rx.Component:
+    """Which bot to write to, as @name and a t.me link (known once the bot has started)."""
+    return rx.cond(
+        state.tg_bot != "",
+        rx.text(
+            "Бот уведомлений: ",
+            rx.link("@", state.tg_bot, href=state.bot_link, is_external=True, data_testid="bot-name"),
+            size="2",
+        ),
+    )
+
+
 def telegram_card(state=ProfileState) -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("send", size=18), rx.heading("Telegram", size="4"), align="center", spacing="2"),
@@ -28,6 +40,7 @@ def telegram_card(state=ProfileState) -> rx.Component:
                     rx.text("с ", state.tg_since, color=theme.MUTED, size="2"),
                     align="center",
                 ),
+                _bot_name(state),
                 rx.cond(
                     state.tg_error != "",
                     rx.callout(
@@ -46,11 +59,25 @@ def telegram_card(state=ProfileState) -> rx.Component:
                     size="2",
                     color=theme.MUTED,
                 ),
+                _bot_name(state),
                 rx.cond(
                     state.code != "",
                     rx.vstack(
-                        rx.text("Отправьте боту VDI Такси сообщение:", size="2"),
+                        rx.cond(
+                            state.tg_bot != "",
+                            rx.text("Отправьте боту ", rx.text.strong("@", state.tg_bot), " сообщение:", size="2"),
+                            rx.text("Отправьте боту VDI Такси сообщение:", size="2"),
+                        ),
                         rx.code("/start " + state.code, size="5", data_testid="link-command"),
+                        rx.cond(
+                            state.tg_bot != "",
+                            rx.link(
+                                rx.button(rx.icon("send", size=16), "Открыть бота в Telegram", variant="soft"),
+                                href=state.bot_link,
+                                is_external=True,
+                                data_testid="bot-link",
+                            ),
+                        ),
                         rx.text(
                             "Код одноразовый, действует до ",
                             state.code_expires,
