@@ -57,12 +57,20 @@ class EnrolState(AuthState):
     secret: str = ""
     error: str = ""
     may_skip: bool = False
+    # Opened from the profile (someone who skipped 2FA at first turns it on later): go back there.
+    from_profile: bool = False
+
+    def _done_page(self, info: UserInfo) -> str:
+        if self.from_profile:
+            return routes.PROFILE
+        return routes.DASHBOARD if info.onboarded else routes.ONBOARDING
 
     @rx.event
     @signed_in
     def load(self, caller: UserInfo):
+        self.from_profile = str(self.router.url.query_parameters.get("from", "")) == "profile"
         if caller.has_2fa:
-            return rx.redirect(routes.DASHBOARD if caller.onboarded else routes.ONBOARDING)
+            return rx.redirect(self._done_page(caller))
         enrolment = auth.begin_enrolment(caller.id)
         self.qr_data_uri = enrolment.qr_data_uri
         self.secret = enrolment.secret
@@ -81,8 +89,7 @@ class EnrolState(AuthState):
         self._apply_user(updated)
         self.secret = ""
         self.qr_data_uri = ""
-        next_page = routes.DASHBOARD if updated.onboarded else routes.ONBOARDING
-        return [rx.redirect(next_page), rx.toast.success("Двухфакторная защита включена")]
+        return [rx.redirect(self._done_page(updated)), rx.toast.success("Двухфакторная защита включена")]
 
     @rx.event
     @signed_in
@@ -90,4 +97,4 @@ class EnrolState(AuthState):
         if caller.must_enrol_2fa:
             self.error = "Администратору нужно подключить 2FA — пропустить нельзя."
             return
-        return rx.redirect(routes.DASHBOARD if caller.onboarded else routes.ONBOARDING)
+        return rx.redirect(self._done_page(caller))

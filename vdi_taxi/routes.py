@@ -37,6 +37,11 @@ def session_page(slot_id: Any, template_id: Any = None) -> Any:
     return path if template_id is None else path + "?template=" + template_id
 
 
+def enrol_2fa_page(from_profile: bool = False) -> str:
+    """The 2FA enrolment page; opened from the profile, it leads back there when done."""
+    return ENROL_2FA + ("?from=profile" if from_profile else "")
+
+
 def session_end_page(session_id: Any) -> Any:
     """The summary of a session; takes an int on the server, a string Var in components."""
     return _SESSION_END_PREFIX + (str(session_id) if isinstance(session_id, int) else session_id)

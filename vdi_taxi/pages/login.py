@@ -136,7 +136,11 @@ def enrol_page() -> rx.Component:
             rx.cond(
                 EnrolState.may_skip,
                 rx.button(
-                    "Пропустить пока", variant="ghost", color_scheme="gray", on_click=EnrolState.skip, width="100%"
+                    rx.cond(EnrolState.from_profile, "Не сейчас", "Пропустить пока"),
+                    variant="ghost",
+                    color_scheme="gray",
+                    on_click=EnrolState.skip,
+                    width="100%",
                 ),
                 rx.text("Для администраторов 2FA обязательна.", size="1", color=theme.MUTED),
             ),

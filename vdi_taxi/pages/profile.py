@@ -152,6 +152,34 @@ def _history() -> rx.Component:
     )
 
 
+def _two_factor_card() -> rx.Component:
+    """2FA for someone who skipped it at first login: the same enrolment, reached from here."""
+    return rx.vstack(
+        rx.hstack(rx.icon("shield-check", size=18), rx.heading("Двухфакторная защита", size="4"), align="center"),
+        rx.cond(
+            ProfileState.has_2fa,
+            rx.badge("✓ Подключена", color_scheme="green", size="2", data_testid="2fa-on"),
+            rx.vstack(
+                rx.text(
+                    "Не подключена. Код из приложения-аутентификатора защищает доступ к подпискам, "
+                    "даже если пароль узнают.",
+                    size="2",
+                    color=theme.MUTED,
+                ),
+                rx.link(rx.button("Подключить 2FA"), href=routes.enrol_2fa_page(from_profile=True)),
+                spacing="3",
+                align="start",
+            ),
+        ),
+        padding="1.25em",
+        style=theme.card_style,
+        width="100%",
+        max_width="560px",
+        spacing="3",
+        data_testid="2fa-card",
+    )
+
+
 def _calendar_card() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("calendar-plus", size=18), rx.heading("Календарь", size="4"), align="center", spacing="2"),
@@ -172,6 +200,7 @@ def _calendar_card() -> rx.Component:
             on_click=ProfileState.rotate_ics,
             data_testid="rotate-ics",
         ),
+        padding="1.25em",
         style=theme.card_style,
         width="100%",
         max_width="560px",
@@ -185,6 +214,7 @@ def profile_page() -> rx.Component:
             rx.heading("Профиль", size="6"),
             rx.text(ProfileState.user_name, " · ", ProfileState.username, color=theme.MUTED),
             telegram_card(),
+            _two_factor_card(),
             _calendar_card(),
             _history(),
             spacing="4",
