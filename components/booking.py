@@ -3,7 +3,8 @@
 import reflex as rx
 
 from components import theme
-from components.common import confirm, error_box
+from components.common import confirm, error_box, field_label
+from components.day_picker import day_picker
 from state.booking import BookingState, MyBooking
 
 
@@ -13,23 +14,24 @@ def booking_dialog() -> rx.Component:
             rx.dialog.title("Забронировать ", BookingState.slot_name),
             rx.vstack(
                 rx.cond(BookingState.error != "", error_box(BookingState.error)),
-                rx.text("Дата", as_="label", html_for="booking-day", size="2", weight="medium"),
-                rx.input(
-                    id="booking-day",
-                    type="date",
-                    value=BookingState.day,
-                    min=BookingState.min_day,
-                    max=BookingState.max_day,
-                    on_change=BookingState.set_day,
-                    width="100%",
-                ),
-                rx.text("Время начала", size="2", weight="medium"),
-                rx.select(
-                    BookingState.start_options,
-                    value=BookingState.start,
-                    on_change=BookingState.set_start,
-                    width="100%",
-                    aria_label="Время начала",
+                day_picker(BookingState, input_id="booking-day", label="Дата"),
+                field_label("Время начала", "booking-start"),
+                rx.cond(
+                    BookingState.start_options.length() > 0,
+                    rx.select(
+                        BookingState.start_options,
+                        value=BookingState.start,
+                        on_change=BookingState.set_start,
+                        width="100%",
+                        id="booking-start",
+                        aria_label="Время начала",
+                    ),
+                    rx.text(
+                        "На этот день свободного времени больше нет — выберите другой день.",
+                        id="booking-start",
+                        size="2",
+                        color=theme.MUTED,
+                    ),
                 ),
                 rx.text("Длительность", size="2", weight="medium"),
                 rx.radio_group.root(

@@ -62,11 +62,53 @@ def duration_label(minutes: int) -> str:
     return f"{hours} ч {rest} мин"
 
 
-def start_times() -> list[str]:
-    """Start times offered in the dialog: the booking hours on the 30-minute grid."""
+def start_times(day: date | None = None) -> list[str]:
+    """Start times offered for a day: the booking hours on the 30-minute grid, none already past."""
     b = get_settings().booking
     last = b.close_minute - min(b.durations)
-    return [_clock(m) for m in range(b.open_minute, last + 1, 30)]
+    times = [_clock(m) for m in range(b.open_minute, last + 1, 30)]
+    if day is None:
+        return times
+    now = clock.now()
+    return [t for t in times if parse_start(day.isoformat(), t) > now]
+
+
+def bookable_days() -> tuple[date, date]:
+    """The first and last day a booking may start on."""
+    today = local(clock.now()).date()
+    return today, today + timedelta(days=get_settings().booking.days_ahead)
+
+
+def next_free_start(slot_id: str, user_id: int) -> tuple[date, str] | None:
+    """The first half hour from now on that the slot is free and the person has a lane free:
+    what the booking dialog proposes. None when nothing is free within the booking horizon."""
+    slot_id = validate_slot_id(slot_id)
+    shortest = timedelta(minutes=min(get_settings().booking.durations))
+    first, last = bookable_days()
+    with session_scope() as session:
+        horizon = (clock.now(), clock.now() + timedelta(days=get_settings().booking.days_ahead + 1))
+        slot_taken = set(
+            session.exec(
+                select(BookingCell.cell_start).where(
+                    BookingCell.slot_id == slot_id, BookingCell.cell_start.between(*horizon)
+                )
+            ).all()
+        )
+        own = session.exec(
+            select(UserBookingCell.cell_start).where(
+                UserBookingCell.user_id == user_id, UserBookingCell.cell_start.between(*horizon)
+            )
+        ).all()
+    lanes = get_settings().max_direct_slots
+    own_full = {c for c in set(own) if own.count(c) >= lanes}
+    day = first
+    while day <= last:
+        for start in start_times(day):
+            starts_at = parse_start(day.isoformat(), start)
+            if not any(c in slot_taken or c in own_full for c in _cells(starts_at, starts_at + shortest)):
+                return day, start
+        day += timedelta(days=1)
+    return None
 
 
 def parse_start(day: str, start: str) -> datetime:

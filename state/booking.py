@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date
 
 import reflex as rx
 
-from services import bookings, queue
+from services import bookings, dates, queue
 from services.board import cards
-from services.core import clock
 from services.core.errors import DomainError
 from services.core.settings import get_settings
 from state.auth import AuthState, UserInfo, quietly, signed_in
 from state.board import notify_board_changed
+from state.day_picker import DayPicker
 
 
 @dataclass(frozen=True)
@@ -24,40 +24,35 @@ class MyBooking:
     duration: str
 
 
-def _today() -> str:
-    return clock.local(clock.now()).date().isoformat()
-
-
-class BookingState(AuthState):
+class BookingState(DayPicker, AuthState):
     dialog_open: bool = False
     slot_id: str = ""
     slot_name: str = ""
-    day: str = ""
-    start: str = "10:00"
+    start: str = ""
+    start_options: list[str] = []
     minutes: str = "60"
     error: str = ""
     saving: bool = False
     mine: list[MyBooking] = []
 
     @rx.var
-    def start_options(self) -> list[str]:
-        return bookings.start_times()
-
-    @rx.var
     def duration_options(self) -> list[list[str]]:
         return [[str(m), bookings.duration_label(m)] for m in get_settings().booking.durations]
 
     @rx.var
-    def min_day(self) -> str:
-        return _today()
-
-    @rx.var
-    def max_day(self) -> str:
-        return (clock.local(clock.now()) + timedelta(days=get_settings().booking.days_ahead)).date().isoformat()
-
-    @rx.var
     def checkin_minutes(self) -> int:
         return get_settings().booking.checkin_minutes
+
+    def _day_range(self) -> tuple[date | None, date | None]:
+        return bookings.bookable_days()
+
+    def _day_picked(self, caller: UserInfo, day: date):
+        self._offer_times(day, self.start)
+
+    def _offer_times(self, day: date, start: str) -> None:
+        """The day's start times from now on; the wanted one if it is among them, else the first."""
+        self.start_options = bookings.start_times(day)
+        self.start = start if start in self.start_options else (self.start_options[0] if self.start_options else "")
 
     def _load_mine(self, user_id: int) -> None:
         self.mine = [
@@ -73,32 +68,36 @@ class BookingState(AuthState):
     @rx.event
     @signed_in
     def open_booking(self, caller: UserInfo, slot_id: str):
-        return self._open(slot_id, "", "")
+        return self._open(caller, slot_id, "", "")
 
     @rx.event
     @signed_in
     def open_booking_at(self, caller: UserInfo, slot_id: str, day: str, start: str):
         """From a free cell of the calendar: slot, day and time already chosen."""
-        return self._open(slot_id, day, start)
+        return self._open(caller, slot_id, day, start)
 
-    def _open(self, slot_id: str, day: str, start: str):
+    def _open(self, caller: UserInfo, slot_id: str, day: str, start: str):
         card = cards().get(str(slot_id))
         if card is None:
             return rx.toast.error("Слот не найден")
         self.slot_id, self.slot_name = card.id, card.service_name
-        self.day = str(day)[:10] or self.day or _today()
-        if start and str(start) in bookings.start_times():
-            self.start = str(start)
+        first, last = bookings.bookable_days()
+        wanted = dates.parse_iso(day)
+        if wanted is not None and first <= wanted <= last and str(start) in bookings.start_times(wanted):
+            chosen, start = wanted, str(start)
+        else:
+            # Proposed: the first half hour from now that is free for this slot and this person.
+            chosen, start = bookings.next_free_start(card.id, caller.id) or (first, "")
+        self.day = chosen.isoformat()
+        self._offer_times(chosen, start)
         self.error = ""
+        self.picker_open = False
         self.dialog_open = True
+        return None
 
     @rx.event
     def set_dialog_open(self, value: bool):
         self.dialog_open = bool(value)
-
-    @rx.event
-    def set_day(self, value: str):
-        self.day = str(value)[:10]
 
     @rx.event
     def set_start(self, value: str):
@@ -116,6 +115,9 @@ class BookingState(AuthState):
         except ValueError:
             self.error = "Выберите длительность"
             return None
+        if not self.start:
+            self.error = "На этот день свободного времени больше нет — выберите другой день"
+            return None
         try:
             bookings.create_booking(caller.id, self.slot_id, self.day, self.start, minutes)
         except DomainError as exc:
@@ -124,7 +126,8 @@ class BookingState(AuthState):
         self.dialog_open = False
         self._load_mine(caller.id)
         notify_board_changed()
-        return rx.toast.success("Бронь подтверждена", description="Напомним в Telegram за 5 мин")
+        ahead = get_settings().booking.warn_minutes
+        return rx.toast.success("Бронь подтверждена", description=f"Напомним в Telegram за {ahead} мин")
 
     @rx.event
     @signed_in

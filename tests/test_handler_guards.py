@@ -34,7 +34,7 @@ UNGUARDED = {
         "close_issued",
         "cancel_rename",
     },
-    "BookingState": {"set_dialog_open", "set_day", "set_start", "set_minutes"},
+    "BookingState": {"set_dialog_open", "set_start", "set_minutes"},
     "CalendarState": {"close_cancel"},
     "OnboardingState": {"go"},
     "TemplatesState": {"set_form_open", "set_form_icon", "toggle_form_slot", "set_launch_open"},
