@@ -14,6 +14,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from services import dates
 from services.core import audit, clock
 from services.core.access import usable_slot, validate_slot_id
 from services.core.clock import hhmm, local
@@ -351,6 +352,24 @@ def cancel_booking(actor_id: int, booking_id: int, *, client_ip: str = "") -> Bo
             )
         booking.status = "cancelled"
         return _view(booking, slot, owner)
+
+
+def cancel_preview(actor_id: int, booking_id: int) -> str:
+    """What a cancel confirmation names: slot, day and time, and whose booking it is.
+    Only for a booking the actor may cancel (their own, or any for an admin)."""
+    with session_scope() as session:
+        actor = session.get(User, actor_id)
+        row = session.exec(
+            select(Booking, Slot, User)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .join(User, User.id == Booking.user_id)
+            .where(Booking.id == booking_id, Booking.status == "active")
+        ).first()
+        if row is None or actor is None or (row[2].id != actor_id and not actor.is_admin):
+            raise NotFound("Бронь не найдена")
+        booking, slot, owner = row
+    day = dates.short(local(booking.starts_at).date()).lower()
+    return f"{slot.service_name}, {day}, {hhmm(booking.starts_at)}–{hhmm(booking.ends_at)} ({owner.name})"
 
 
 def my_bookings(user_id: int) -> list[BookingView]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
 
+from services import dates
 from services.core import audit, clock
 from services.core.db import session_scope
 from services.core.errors import DomainError
@@ -52,29 +53,42 @@ def _bar(start: datetime, end: datetime, window: tuple[datetime, datetime], **kw
     return Bar(left=round(left, 3), width=round(width, 3), **kw)
 
 
-def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
-    window = day_window(day)
-    now = clock.now()
+Booked = list[tuple[Booking, User]]
+Worked = list[tuple[SlotSession, User]]
+
+
+def _load(start: datetime, end: datetime) -> tuple[list[Slot], Booked, Worked]:
+    """Active slots, and the bookings and sessions that touch [start, end)."""
     with session_scope() as session:
         slot_rows = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
         booked = session.exec(
             select(Booking, User)
             .join(User, User.id == Booking.user_id)
-            .where(
-                Booking.status.in_(["active", "completed"]), Booking.starts_at < window[1], Booking.ends_at > window[0]
-            )
+            .where(Booking.status.in_(["active", "completed"]), Booking.starts_at < end, Booking.ends_at > start)
         ).all()
         worked = session.exec(
             select(SlotSession, User)
             .join(User, User.id == SlotSession.user_id)
             .where(
-                SlotSession.started_at < window[1],
-                (SlotSession.ended_at.is_(None)) | (SlotSession.ended_at > window[0]),
+                SlotSession.started_at < end,
+                (SlotSession.ended_at.is_(None)) | (SlotSession.ended_at > start),
             )
         ).all()
-    rows = {s.id: CalendarRow(s.id, s.service_name, s.category_accent) for s in slot_rows}
+    return list(slot_rows), list(booked), list(worked)
+
+
+def _place(
+    booked: Booked,
+    worked: Worked,
+    window: tuple[datetime, datetime],
+    viewer_id: int,
+    slot_ids: set[str],
+) -> dict[str, list[Bar]]:
+    """Bookings and sessions as bars inside one day's window, by slot."""
+    now = clock.now()
+    bars: dict[str, list[Bar]] = {slot_id: [] for slot_id in slot_ids}
     for b, user in booked:
-        if b.slot_id in rows:
+        if b.slot_id in bars:
             bar = _bar(
                 b.starts_at,
                 b.ends_at,
@@ -85,9 +99,9 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 title=f"Бронь: {user.name}, {clock.hhmm(b.starts_at)}–{clock.hhmm(b.ends_at)}",
             )
             if bar:
-                rows[b.slot_id].bars.append(bar)
+                bars[b.slot_id].append(bar)
     for work, user in worked:
-        if work.slot_id in rows:
+        if work.slot_id in bars:
             # A running session is drawn up to its planned end: that is when the slot frees up.
             end = work.ended_at or max(now, work.deadline_at or now)
             bar = _bar(
@@ -100,8 +114,76 @@ def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
                 f"{clock.hhmm(work.ended_at) if work.ended_at else 'до ' + clock.hhmm(end)}",
             )
             if bar:
-                rows[work.slot_id].bars.append(bar)
-    return list(rows.values())
+                bars[work.slot_id].append(bar)
+    return bars
+
+
+def calendar_day(day: date, viewer_id: int) -> list[CalendarRow]:
+    window = day_window(day)
+    slot_rows, booked, worked = _load(*window)
+    bars = _place(booked, worked, window, viewer_id, {s.id for s in slot_rows})
+    return [CalendarRow(s.id, s.service_name, s.category_accent, bars[s.id]) for s in slot_rows]
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    """One day of a slot's week: its bars (left/width read as top/height), what is past, the now line."""
+
+    iso: str
+    label: str
+    spoken: str
+    today: bool
+    # Leading half-hour cells of the day that have begun: not bookable any more.
+    past_cells: int
+    # Where the now line is, in percent of the day window; -1 when now is not inside this day.
+    now_pct: float
+    bars: list[Bar] = field(default_factory=list)
+
+
+def calendar_week(slot_id: str, monday: date, viewer_id: int) -> list[WeekDay]:
+    """Seven days of one slot from `monday`, for the week view."""
+    days = [monday + timedelta(days=i) for i in range(7)]
+    windows = [day_window(d) for d in days]
+    slot_rows, booked, worked = _load(windows[0][0], windows[-1][1])
+    if slot_id not in {s.id for s in slot_rows}:
+        return []
+    today = clock.local(clock.now()).date()
+    week = []
+    for d, window in zip(days, windows, strict=True):
+        bars = _place(booked, worked, window, viewer_id, {slot_id})[slot_id]
+        week.append(
+            WeekDay(
+                iso=d.isoformat(),
+                label=dates.short(d),
+                spoken=dates.spoken(d),
+                today=d == today,
+                past_cells=past_cells(d),
+                now_pct=now_position(d),
+                bars=bars,
+            )
+        )
+    return week
+
+
+def past_cells(day: date) -> int:
+    """How many half-hour cells of the day's booking hours have begun (all for a past day)."""
+    w_start, w_end = day_window(day)
+    total = int((w_end - w_start).total_seconds() // 1800)
+    now = clock.now()
+    if now <= w_start:
+        return 0
+    if now >= w_end:
+        return total
+    return int((now - w_start).total_seconds() // 1800) + 1
+
+
+def now_position(day: date) -> float:
+    """The now line's place in the day's window, in percent; -1 outside it."""
+    w_start, w_end = day_window(day)
+    now = clock.now()
+    if not w_start <= now < w_end:
+        return -1.0
+    return round((now - w_start).total_seconds() / (w_end - w_start).total_seconds() * 100, 3)
 
 
 def hour_labels() -> list[str]:
