@@ -39,6 +39,8 @@ class Health:
     outbox_pending: int
     outbox_failed: int
     rooms: list[RoomRow]
+    # When these figures were read (HH:MM:SS, local time), shown as «Обновлено …».
+    checked_at: str = ""
 
 
 def health(actor_id: int) -> Health:
@@ -89,7 +91,7 @@ def health(actor_id: int) -> Health:
         if lease and lease.expires_at > now
         else "не отвечает — проверьте процесс приложения"
     )
-    return Health(docker_label, scheduler_label, int(pending), int(failed), rows)
+    return Health(docker_label, scheduler_label, int(pending), int(failed), rows, f"{clock.local(now):%H:%M:%S}")
 
 
 def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -> str:

@@ -25,6 +25,7 @@ class AdminState(AuthState):
     scheduler: str = ""
     outbox_pending: int = 0
     outbox_failed: int = 0
+    health_checked: str = ""
     rooms: list[RoomRow] = []
     people: list[UserRow] = []
     audit: list[AuditRow] = []
@@ -56,6 +57,7 @@ class AdminState(AuthState):
         h = health.health(admin_id)
         self.docker, self.scheduler = h.docker, h.scheduler
         self.outbox_pending, self.outbox_failed, self.rooms = h.outbox_pending, h.outbox_failed, h.rooms
+        self.health_checked = h.checked_at
         self.people = users.user_rows(admin_id)
         self.audit = journal.audit_rows(admin_id, self.audit_filter)
         self.audit_kinds = journal.audit_kinds(admin_id)

@@ -1,9 +1,12 @@
 """Admin operations refuse non-admins in the service layer too, and leave an audit trail."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlmodel import select
 
 from services import auth, board, health, journal, session_views, sessions, slots, users
+from services.core import clock
 from services.core.db import session_scope
 from services.core.errors import Conflict, DomainError, Forbidden
 from services.core.models import AuditEvent
@@ -156,3 +159,9 @@ def test_invalid_new_users_are_refused(make_user, database, form, message):
     with pytest.raises(DomainError, match=message):
         users.create_account(boss.id, form)
     assert [u.username for u in users.user_rows(boss.id)] == ["boss"]
+
+
+def test_the_health_tab_says_when_its_figures_were_read(make_user, demo_slots):
+    boss = make_user("boss", admin=True)
+    clock.freeze(datetime(2026, 11, 25, 13, 4, 5, tzinfo=UTC))
+    assert health.health(boss.id).checked_at == "16:04:05"  # Moscow time

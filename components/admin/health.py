@@ -103,6 +103,9 @@ def health_tab() -> rx.Component:
             _stat("Очередь сообщений", AdminState.outbox_pending),
             _stat("Ошибки доставки", AdminState.outbox_failed),
             rx.spacer(),
+            rx.text(
+                "Обновлено: ", AdminState.health_checked, size="2", color=theme.MUTED, data_testid="health-checked"
+            ),
             rx.button(rx.icon("refresh-cw", size=16), "Обновить", variant="outline", on_click=AdminState.refresh),
             wrap="wrap",
             spacing="3",
