@@ -229,10 +229,23 @@ def slot_card(slot: SlotCard) -> rx.Component:
     )
 
 
+def _chip_status(slot: SlotCard):
+    return rx.cond(
+        _is_mine(slot),
+        "Ваша сессия",
+        rx.cond(
+            _in_queue(slot),
+            "Вы " + my_queue_place(slot).to_string() + "-й в очереди",
+            rx.cond(_unavailable(slot), "Занят — в очередь", "Свободен"),
+        ),
+    )
+
+
 def favourite_chip(slot: SlotCard) -> rx.Component:
+    """A favourite at a glance; tapping it takes the slot, or queues you when someone else has it (as in v4)."""
     return rx.cond(
         DashboardState.favourites.contains(slot.id),
-        rx.box(
+        rx.el.button(
             rx.text(
                 slot.service_name,
                 size="2",
@@ -246,12 +259,25 @@ def favourite_chip(slot: SlotCard) -> rx.Component:
             ),
             rx.hstack(
                 _dot(slot),
-                rx.text(rx.cond(slot.busy, "Занят", "Свободен"), size="1", color=theme.MUTED),
+                rx.text(_chip_status(slot), size="1", color=theme.MUTED),
                 align="center",
                 spacing="1",
             ),
-            on_click=rx.cond(slot.busy, rx.noop(), DashboardState.take(slot.id)),
-            cursor=rx.cond(slot.busy, "default", "pointer"),
+            type="button",
+            on_click=rx.cond(
+                _is_mine(slot),
+                rx.redirect(routes.session_page(slot.id)),
+                rx.cond(
+                    _unavailable(slot),
+                    BookingState.join_queue(slot.id),
+                    DashboardState.take(slot.id),
+                ),
+            ),
+            aria_label=slot.service_name + ": " + _chip_status(slot),
+            cursor="pointer",
+            color="inherit",
+            text_align="left",
+            font="inherit",
             min_width="150px",
             max_width="150px",
             height="84px",
@@ -260,8 +286,10 @@ def favourite_chip(slot: SlotCard) -> rx.Component:
             flex_direction="column",
             justify_content="space-between",
             style=theme.card_style,
+            border_left=_status_colour(slot, "4px solid "),
             flex_shrink="0",
             data_testid="favourite-chip",
+            data_slot=slot.id,
         ),
     )
 

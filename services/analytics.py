@@ -24,6 +24,8 @@ PERIODS = {"day": "Сегодня", "week": "7 дней", "month": "30 дней"
 WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 BUSY_PCT = 70.0
 IDLE_PCT = 10.0
+# From here the dashboard's «Загрузка сегодня» shows a category in amber (v4's threshold).
+MID_PCT = 30.0
 # A queue is "long" when people waited this long on average, at least this many times.
 LONG_WAIT_MINUTES = 15.0
 LONG_WAIT_MIN_COUNT = 3
@@ -116,6 +118,48 @@ def _spread_by_hour(a0: datetime, a1: datetime, into: list[list[float]]) -> None
         stop = min(a1, next_hour)
         into[local.weekday()][local.hour] += (stop - cursor).total_seconds()
         cursor = stop
+
+
+@dataclass(frozen=True)
+class CategoryLoad:
+    """«Загрузка сегодня» of one category on the dashboard."""
+
+    category: str
+    accent: str
+    pct: int
+    level: str  # "low" | "mid" | "high"
+
+
+def today_by_category(now: datetime) -> list[CategoryLoad]:
+    """For every category: the share of today's booking hours so far that its slots were busy.
+
+    Shown to everyone, so it says nothing about who worked."""
+    b, tz = get_settings().booking, get_settings().tz
+    midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    opened = (midnight + timedelta(minutes=b.open_minute)).astimezone(UTC)
+    until = min(now, (midnight + timedelta(minutes=b.close_minute)).astimezone(UTC))
+    if until <= opened:
+        return []
+    with session_scope() as session:
+        slots = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
+        works = session.exec(
+            select(SlotSession.slot_id, SlotSession.started_at, SlotSession.ended_at).where(
+                SlotSession.started_at < until, or_(SlotSession.ended_at.is_(None), SlotSession.ended_at > opened)
+            )
+        ).all()
+    busy: dict[str, float] = defaultdict(float)
+    for slot_id, started, ended in works:
+        busy[slot_id] += max(0.0, (min(ended or until, until) - max(started, opened)).total_seconds())
+    elapsed = (until - opened).total_seconds()
+    groups: dict[str, list[Slot]] = {}
+    for slot in slots:
+        groups.setdefault(slot.category, []).append(slot)
+    out = []
+    for category, members in groups.items():
+        pct = round(100 * sum(busy[s.id] for s in members) / (elapsed * len(members)))
+        level = "high" if pct > BUSY_PCT else ("mid" if pct >= MID_PCT else "low")
+        out.append(CategoryLoad(category, members[0].category_accent, pct, level))
+    return out
 
 
 def utilisation(actor_id: int, period: str) -> Utilisation:

@@ -6,8 +6,9 @@ import asyncio
 
 import reflex as rx
 
-from services import sessions, slots
-from services.core import access
+from services import analytics, sessions, slots
+from services.analytics import CategoryLoad
+from services.core import access, clock
 from services.core.errors import DomainError
 from state.auth import AuthState, UserInfo, admin_only, quietly, signed_in
 from state.board import notify_board_changed
@@ -17,11 +18,13 @@ from vdi_taxi import routes
 class DashboardState(AuthState):
     favourites: list[str] = []
     taking: str = ""
+    today_load: list[CategoryLoad] = []
 
     @rx.event
     @signed_in(otherwise=quietly)
     def load(self, caller: UserInfo):
         self.favourites = slots.favourites_of(caller.id)
+        self.today_load = analytics.today_by_category(clock.now())
 
     @rx.event
     @signed_in

@@ -11,7 +11,7 @@ from services import dumps, idle, session_views, sessions, templates
 from services.core import clock, db
 from services.core.errors import DomainError
 from services.core.settings import get_settings
-from services.telegram import delivery
+from services.telegram import delivery, linking
 from state.auth import AuthState, UserInfo, quietly, signed_in
 from state.board import notify_board_changed
 from vdi_taxi import routes
@@ -33,6 +33,8 @@ class SessionPageState(AuthState):
     # Opened from a template launch: its id (kept when switching) and its starting address.
     template_id: int = 0
     template_url: str = ""
+    # Whether the session's work (pages, files, screenshot) will reach the person's Telegram.
+    telegram_linked: bool = False
 
     @rx.event
     @signed_in
@@ -54,6 +56,7 @@ class SessionPageState(AuthState):
         self.is_demo_room = work.is_demo_room
         self.started_at_ms = int(work.started_at.timestamp() * 1000)
         self.open_count = len(session_views.active_sessions_of(caller.id))
+        self.telegram_linked = linking.link_state(caller.id).linked
         self._load_template(work.slot_id, caller.id)
 
     def _load_template(self, slot_id: str, viewer_id: int) -> None:

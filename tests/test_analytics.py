@@ -217,3 +217,17 @@ def test_when_every_slot_is_idle_the_advice_is_not_to_cancel_them_all(make_user,
         "Все подписки заняты меньше 10% рабочего времени. Прежде чем отказываться от них, "
         "проверьте, что сотрудники знают о портале и пользуются им."
     ]
+
+
+def test_todays_load_per_category_counts_the_booking_hours_so_far(make_user, demo_slots):
+    clock.freeze(NOW)  # 18:00: nine of the twelve booking hours have passed
+    anna = make_user("anna")
+    with session_scope() as session:
+        session.add(_work(anna.id, "ppx-1", msk(25, 9), msk(25, 18)))  # one of four РЕСЕРЧ slots, all day
+        session.add(_work(anna.id, "gpt-1", msk(24, 20), msk(25, 12)))  # from yesterday: 09-12 counts
+    loads = {c.category: c for c in analytics.today_by_category(clock.now())}
+    assert (loads["РЕСЕРЧ"].pct, loads["РЕСЕРЧ"].level) == (33, "mid")  # one of three slots busy all along
+    assert (loads["REASONING"].pct, loads["REASONING"].level) == (33, "mid")  # its one slot busy 3 of 9 hours
+    assert (loads["КОД"].pct, loads["КОД"].level, loads["КОД"].accent) == (0, "low", "#f97316")
+    clock.freeze(msk(25, 8))  # before opening: nothing to show yet
+    assert analytics.today_by_category(clock.now()) == []

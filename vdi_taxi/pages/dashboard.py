@@ -8,6 +8,7 @@ from components.common import loading
 from components.layout import protected_page
 from components.slot_card import active_session_banner, favourite_chip, offer_banner, slot_card
 from components.templates import template_cards
+from services.analytics import CategoryLoad
 from state.auth import AuthState
 from state.board import LayoutGroup, card, feed_ids, feed_layout, feed_loaded, feed_problem
 from state.dashboard import DashboardState
@@ -29,6 +30,44 @@ def _favourites() -> rx.Component:
         ),
         width="100%",
         spacing="3",
+    )
+
+
+def _load_chip(load: CategoryLoad) -> rx.Component:
+    colour = rx.match(load.level, ("high", theme.BUSY), ("mid", theme.MINE), theme.FREE)
+    return rx.hstack(
+        rx.text(load.category, size="1", weight="bold", color=load.accent, letter_spacing="0.04em"),
+        rx.box(
+            rx.box(width=load.pct.to_string() + "%", height="100%", background=colour, border_radius="3px"),
+            width="56px",
+            height="6px",
+            background="rgba(148, 163, 184, 0.18)",
+            border_radius="3px",
+            overflow="hidden",
+            aria_hidden="true",
+        ),
+        rx.text(load.pct, "%", size="1", color=theme.MUTED),
+        align="center",
+        spacing="2",
+        data_testid="load-chip",
+    )
+
+
+def _today_load() -> rx.Component:
+    """v4's stats bar, now about today: how busy each category has been since opening time."""
+    return rx.cond(
+        DashboardState.today_load.length() > 0,
+        rx.hstack(
+            rx.text("Загрузка сегодня:", size="2", color=theme.MUTED),
+            rx.foreach(DashboardState.today_load, _load_chip),
+            wrap="wrap",
+            spacing="4",
+            align="center",
+            padding="0.6em 0.9em",
+            style=theme.card_style,
+            width="100%",
+            data_testid="today-load",
+        ),
     )
 
 
@@ -71,6 +110,7 @@ def dashboard_page() -> rx.Component:
             template_cards(),
             my_bookings(),
             rx.heading("Все сервисы", size="5", margin_top="0.5em"),
+            _today_load(),
             rx.cond(
                 feed_loaded,
                 rx.vstack(rx.foreach(feed_layout, _group), spacing="6", width="100%"),

@@ -28,7 +28,12 @@ def _release_button() -> rx.Component:
     return confirm(
         rx.button("Освободить", color_scheme="red", size="2", loading=SessionPageState.releasing),
         "Завершить сессию?",
-        "Слот станет свободен для коллег.",
+        rx.cond(
+            SessionPageState.telegram_linked,
+            "Слот станет свободен для коллег. Посещённые страницы, файлы и скриншот сессии придут в Telegram.",
+            "Слот станет свободен для коллег. Посещённые страницы, файлы и скриншот сессии можно будет скачать "
+            "на странице итогов; привяжите Telegram в профиле, чтобы получать их в чат.",
+        ),
         SessionPageState.release,
         confirm_label="Да, завершить",
     )
