@@ -166,12 +166,18 @@ def test_with_no_history_nothing_is_judged_and_the_tab_says_why(make_user, demo_
     assert "3 рабочих дней" in report.history_note
 
 
-def test_a_day_of_records_is_not_enough_to_advise_cancelling(make_user, demo_slots):
+def _only_session(make_user, start: datetime, end: datetime):
+    """Slots added long ago, one session of ppx-1 ever; the admin who reads the report."""
     clock.freeze(NOW)
     _slots_added_on(msk(1, 9))
     boss, anna = make_user("boss", admin=True), make_user("anna")
     with session_scope() as session:
-        session.add(_work(anna.id, "ppx-1", msk(25, 10), msk(25, 12)))
+        session.add(_work(anna.id, "ppx-1", start, end))
+    return boss
+
+
+def test_a_day_of_records_is_not_enough_to_advise_cancelling(make_user, demo_slots):
+    boss = _only_session(make_user, msk(25, 10), msk(25, 12))
     report = analytics.utilisation(boss.id, "month")
     assert report.recommendations == []
     assert "рассмотрите отказ" not in " ".join(report.recommendations)
@@ -206,11 +212,7 @@ def test_a_slot_added_yesterday_waits_for_its_own_history(week_of_work):
 
 
 def test_when_every_slot_is_idle_the_advice_is_not_to_cancel_them_all(make_user, demo_slots):
-    clock.freeze(NOW)
-    _slots_added_on(msk(1, 9))
-    boss, anna = make_user("boss", admin=True), make_user("anna")
-    with session_scope() as session:
-        session.add(_work(anna.id, "ppx-1", msk(18, 10), msk(18, 11)))
+    boss = _only_session(make_user, msk(18, 10), msk(18, 11))
     report = analytics.utilisation(boss.id, "week")
     assert {r.verdict for r in report.slots} == {"idle"}
     assert report.recommendations == [

@@ -17,6 +17,7 @@ from state.session import SessionEndState, SessionPageState
 from state.templates import TemplatesState
 from state.usage import UsageState
 from vdi_taxi import routes
+from vdi_taxi.build import versioned
 from vdi_taxi.http_routes import ROUTES
 from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler, run_telegram
 from vdi_taxi.pages.admin import admin_page
@@ -38,10 +39,11 @@ app = rx.App(
     api_transformer=[Starlette(routes=ROUTES), with_security_headers],
     head_components=[
         # Plain tags in the prerendered head: rx.script would pull react-helmet into every page.
-        rx.el.script(src="/clock.js", defer=True),
-        rx.el.script(src="/presence.js", defer=True),
-        rx.el.script(src="/pwa.js", defer=True),
-        rx.el.link(rel="stylesheet", href="/app.css"),
+        # Versioned with the build (vdi_taxi/build.py): a deploy reaches installed apps on their next start.
+        rx.el.script(src=versioned("/clock.js"), defer=True),
+        rx.el.script(src=versioned("/presence.js"), defer=True),
+        rx.el.script(src=versioned("/pwa.js"), defer=True),
+        rx.el.link(rel="stylesheet", href=versioned("/app.css")),
         rx.el.link(rel="manifest", href="/manifest.json"),
         rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
         rx.el.meta(name="theme-color", content="#0b1220"),

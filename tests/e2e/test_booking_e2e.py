@@ -9,7 +9,7 @@ import httpx
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from services import bookings
+from services import auth, bookings, dates
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import QueueEntry
@@ -22,11 +22,12 @@ def _card(page, slot_id: str):
 
 def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new_context, account):
     anna, boris = account("Анна"), account("Борис")
+    anna_id = auth.login(anna.username, anna.password).user.id
     tomorrow = (clock.local(clock.now()) + timedelta(days=1)).date()
     page_b = new_context().new_page()
     login(page_b, live_app.url, boris)
     page_b.goto(f"{live_app.url}/calendar")
-    page_b.get_by_role("button", name="День").last.click()
+    page_b.get_by_role("button", name="Следующий день").click()
     expect(page_b.locator("[data-testid=calendar-day]")).to_contain_text(f"{tomorrow:%d.%m.%Y}")
     row_b = page_b.locator("[data-testid=calendar-row][data-slot=gem-dt]")
     expect(row_b.locator("[data-testid=calendar-bar]")).to_have_count(0)
@@ -36,8 +37,18 @@ def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new
     _card(page_a, "gem-dt").locator("[data-testid=book-button]").click()
     dialog = page_a.get_by_role("dialog")
     expect(dialog).to_contain_text("Забронировать Gemini Ultra — Deep Think")
-    dialog.locator("#booking-day").fill(tomorrow.isoformat())
-    dialog.get_by_role("combobox").click()
+    # It opens on the next free half hour, never a past one, the date in dd.MM.yyyy.
+    proposed_day, proposed_start = bookings.next_free_start("gem-dt", anna_id)
+    expect(dialog.get_by_label("Дата")).to_contain_text(dates.numeric(proposed_day))
+    expect(dialog.get_by_label("Время начала")).to_have_text(proposed_start)
+    assert bookings.parse_start(proposed_day.isoformat(), proposed_start) > clock.now()
+    dialog.get_by_label("Дата").click()
+    picker = page_a.get_by_role("dialog", name="Выбор даты")
+    expect(picker.locator("[data-testid=picker-month]")).to_contain_text(str(clock.local(clock.now()).year))
+    shot(page_a, "booking-date-picker")
+    page_a.get_by_role("button", name=dates.spoken(tomorrow)).click()
+    expect(dialog.get_by_label("Дата")).to_contain_text(dates.numeric(tomorrow))
+    dialog.get_by_label("Время начала").click()
     page_a.get_by_role("option", name="14:00").click()
     dialog.get_by_text("2 часа").click()
     shot(page_a, "booking-dialog")
@@ -53,10 +64,20 @@ def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new
     # Booked time is covered by its bar; an overlapping request is refused and names the holder.
     row_b.locator("[data-testid=calendar-cell]").nth(9).click()  # 13:30, free
     dialog_b = page_b.get_by_role("dialog")
-    expect(dialog_b.get_by_role("combobox")).to_have_text("13:30")
+    expect(dialog_b.get_by_label("Время начала")).to_have_text("13:30")
     dialog_b.get_by_text("2 часа").click()
     dialog_b.get_by_role("button", name="Забронировать").click()
     expect(dialog_b.get_by_role("alert")).to_contain_text("Конфликт с бронью 14:00–16:00 (Анна)")
+
+    # Anna cannot hold a second slot at the same time.
+    _card(page_a, "nbp").locator("[data-testid=book-button]").click()
+    dialog.get_by_label("Дата").click()
+    page_a.get_by_role("button", name=dates.spoken(tomorrow)).click()
+    dialog.get_by_label("Время начала").click()
+    page_a.get_by_role("option", name="15:00").click()
+    dialog.get_by_role("button", name="Забронировать").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("У вас уже есть бронь на это время: Gemini Ultra")
+    dialog.get_by_role("button", name="Отмена").click()
 
     # The personal .ics feed carries the booking.
     href = page_a.context.new_page()
@@ -112,8 +133,6 @@ def test_queue_offer_goes_to_the_first_in_line_and_then_to_the_next(live_app, ne
 
 
 def test_an_admin_cancels_someone_elses_booking_from_the_calendar(live_app, new_context, account):
-    from services import auth
-
     anna, boss = account("Анна"), account("Админ", admin=True, with_2fa=True)
     anna_id = auth.login(anna.username, anna.password).user.id
     tomorrow = (clock.local(clock.now()) + timedelta(days=1)).date()
@@ -122,10 +141,14 @@ def test_an_admin_cancels_someone_elses_booking_from_the_calendar(live_app, new_
     page = new_context().new_page()
     login(page, live_app.url, boss)
     page.goto(f"{live_app.url}/calendar")
-    page.get_by_role("button", name="День").last.click()
+    page.get_by_role("button", name="Следующий день").click()
     bar = page.locator("[data-testid=calendar-row][data-slot=ppx-3] [data-testid=calendar-bar]")
     expect(bar).to_contain_text("Анна")
     bar.click()
+    # The confirmation names the slot, the day and the time.
+    expect(page.get_by_role("alertdialog")).to_contain_text(
+        f"Perplexity Max #3, {dates.short(tomorrow).lower()}, 10:00–11:00 (Анна)"
+    )
     page.get_by_role("button", name="Отменить бронь").click()
     expect(page.get_by_text("Бронь отменена")).to_be_visible()
     expect(bar).to_have_count(0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, shot
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT
+from vdi_taxi.build import build_id
 
 
 def test_chromium_reports_the_app_installable_and_offline_page_works(live_app, browser, account, tmp_path):
@@ -29,6 +30,26 @@ def test_chromium_reports_the_app_installable_and_offline_page_works(live_app, b
 
     # Live data is never served from the cache: the API answers from the network only.
     assert page.evaluate("fetch('/api/health').then(r => r.ok)")
+
+    # Everything cached belongs to this build: the cache's name and every URL in it carry its id.
+    build = build_id()
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith(f"/sw.js?v={build}")
+    page.wait_for_function(f"caches.keys().then(k => k.length === 1 && k[0] === 'vdi-taxi-{build}')")
+    cached = page.evaluate(f"caches.open('vdi-taxi-{build}').then(c => c.keys()).then(r => r.map(q => q.url))")
+    assert any(u.endswith(f"/clock.js?v={build}") for u in cached)
+    assert all(f"?v={build}" in u or "/assets/" in u for u in cached), cached
+    assert page.locator(f"script[src='/clock.js?v={build}']").count() == 1
+
+    # A new deploy: its pages register the worker of the new build, which drops this build's cache.
+    page.evaluate("navigator.serviceWorker.register('/sw.js?v=nextbuild01')")
+    page.wait_for_function(
+        "navigator.serviceWorker.controller && navigator.serviceWorker.controller.scriptURL.endsWith('v=nextbuild01')",
+        timeout=15_000,
+    )
+    page.wait_for_function("caches.keys().then(k => k.length === 1 && k[0] === 'vdi-taxi-nextbuild01')")
+    # A file of the old build is fetched afresh, not served from a cache.
+    fresh = page.evaluate(f"fetch('/clock.js?v={build}').then(r => r.text())")
+    assert fresh == (ROOT / "assets" / "clock.js").read_text()
 
     ctx.set_offline(True)
     page.goto(f"{live_app.url}/calendar")

@@ -19,9 +19,18 @@ def test_release_sends_the_summary_and_the_zip_to_the_linked_chat(live_app, new_
     login(page, live_app.url, anna)
 
     page.goto(f"{live_app.url}/profile")
+    # The profile names the bot, as getMe reported it, with its t.me link.
+    expect(page.locator("[data-testid=bot-name]")).to_have_text(f"@{fake_telegram.bot_username}")
+    expect(page.locator("[data-testid=bot-name]")).to_have_attribute(
+        "href", f"https://t.me/{fake_telegram.bot_username}"
+    )
     page.get_by_role("button", name="Получить код привязки").click()
     command = page.locator("[data-testid=link-command]").inner_text()
     assert command.startswith("/start ")
+    expect(page.locator("[data-testid=bot-link]")).to_have_attribute(
+        "href", f"https://t.me/{fake_telegram.bot_username}?start={command.removeprefix('/start ')}"
+    )
+    expect(page.locator("[data-testid=telegram-card]")).to_contain_text(f"Отправьте боту @{fake_telegram.bot_username}")
     fake_telegram.push_message(CHAT, command)
     expect(page.get_by_text("✓ Привязан")).to_be_visible(timeout=15_000)
     fake_telegram.wait_for(lambda m: m.chat_id == CHAT and m.text.startswith("✅ Аккаунт привязан!"))
@@ -31,6 +40,8 @@ def test_release_sends_the_summary_and_the_zip_to_the_linked_chat(live_app, new_
     page.locator("[data-testid=slot-card][data-slot=nb-drive]").get_by_role("button", name="Занять").click()
     page.wait_for_url(f"{live_app.url}/session/nb-drive")
     page.get_by_role("button", name="Освободить").click()
+    # As in v4, the confirmation says where the session's work goes.
+    expect(page.get_by_role("alertdialog")).to_contain_text("придут в Telegram")
     page.get_by_role("button", name="Да, завершить").click()
     page.wait_for_url(f"{live_app.url}/session-end/*")
 

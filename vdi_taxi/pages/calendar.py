@@ -38,52 +38,42 @@ def _may_cancel(bar: Bar):
     return (bar.booking_id != 0) & (AuthState.is_admin | (bar.kind == "mine"))
 
 
-def _bar_events(bar: Bar) -> dict:
-    return {
-        "cursor": rx.cond(_may_cancel(bar), "pointer", "default"),
-        "on_click": rx.cond(_may_cancel(bar), CalendarState.ask_cancel(bar.booking_id), rx.noop()),
-        "data_testid": "calendar-bar",
-        "data_kind": bar.kind,
-        "title": bar.title,
-        "pointer_events": "auto",
-    }
-
-
-def _day_bar(bar: Bar) -> rx.Component:
+def _bar(bar: Bar, **place) -> rx.Component:
+    """A booking or session; `place` puts it in its row (day view) or its day column (week view)."""
     return rx.box(
         rx.text(bar.label, size="1", weight="medium", truncate=True, color="white"),
         position="absolute",
+        background=_colour(bar),
+        border_radius="6px",
+        overflow="hidden",
+        opacity="0.92",
+        cursor=rx.cond(_may_cancel(bar), "pointer", "default"),
+        on_click=rx.cond(_may_cancel(bar), CalendarState.ask_cancel(bar.booking_id), rx.noop()),
+        title=bar.title,
+        pointer_events="auto",
+        data_testid="calendar-bar",
+        data_kind=bar.kind,
+        **place,
+    )
+
+
+def _day_bar(bar: Bar) -> rx.Component:
+    return _bar(
+        bar,
         top="6px",
         bottom="6px",
         left=bar.left.to_string() + "%",
         width=bar.width.to_string() + "%",
-        background=_colour(bar),
-        border_radius="6px",
         padding_x="6px",
         display="flex",
         align_items="center",
-        overflow="hidden",
-        opacity="0.92",
-        **_bar_events(bar),
     )
 
 
 def _week_bar(bar: Bar) -> rx.Component:
     """In a day column the window runs downwards: left/width of the bar are its top/height."""
-    return rx.box(
-        rx.text(bar.label, size="1", weight="medium", truncate=True, color="white"),
-        position="absolute",
-        left="3px",
-        right="3px",
-        top=bar.left.to_string() + "%",
-        height=bar.width.to_string() + "%",
-        background=_colour(bar),
-        border_radius="5px",
-        padding_x="4px",
-        overflow="hidden",
-        opacity="0.92",
-        **_bar_events(bar),
-    )
+    top, height = bar.left.to_string() + "%", bar.width.to_string() + "%"
+    return _bar(bar, left="3px", right="3px", top=top, height=height, padding_x="4px")
 
 
 def _now_line(pct, vertical: bool) -> rx.Component:

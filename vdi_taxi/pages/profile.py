@@ -9,6 +9,20 @@ from state.profile import ProfileState
 from vdi_taxi import routes
 
 
+def _section(icon: str, title: str, *children: rx.Component, **props) -> rx.Component:
+    """One card of the profile: an icon and a heading over its content."""
+    return rx.vstack(
+        rx.hstack(rx.icon(icon, size=18), rx.heading(title, size="4"), align="center", spacing="2"),
+        *children,
+        padding="1.25em",
+        style=theme.card_style,
+        width="100%",
+        max_width="560px",
+        spacing="3",
+        **props,
+    )
+
+
 def _bot_name(state) -> rx.Component:
     """Which bot to write to, as @name and a t.me link (known once the bot has started)."""
     return rx.cond(
@@ -22,8 +36,9 @@ def _bot_name(state) -> rx.Component:
 
 
 def telegram_card(state=ProfileState) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(rx.icon("send", size=18), rx.heading("Telegram", size="4"), align="center", spacing="2"),
+    return _section(
+        "send",
+        "Telegram",
         rx.cond(
             ~state.tg_configured,
             rx.callout(
@@ -98,11 +113,6 @@ def telegram_card(state=ProfileState) -> rx.Component:
                 align="start",
             ),
         ),
-        padding="1.25em",
-        style=theme.card_style,
-        width="100%",
-        max_width="560px",
-        spacing="3",
         data_testid="telegram-card",
     )
 
@@ -137,25 +147,22 @@ def _history_row(item: HistoryItem) -> rx.Component:
 
 
 def _history() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(rx.icon("history", size=18), rx.heading("История сессий", size="4"), align="center", spacing="2"),
+    return _section(
+        "history",
+        "История сессий",
         rx.cond(
             ProfileState.history.length() > 0,
             rx.vstack(rx.foreach(ProfileState.history, _history_row), width="100%", spacing="0"),
             rx.text("Нет завершённых сессий", color=theme.MUTED, size="2"),
         ),
-        padding="1.25em",
-        style=theme.card_style,
-        width="100%",
-        max_width="560px",
-        spacing="3",
     )
 
 
 def _two_factor_card() -> rx.Component:
     """2FA for someone who skipped it at first login: the same enrolment, reached from here."""
-    return rx.vstack(
-        rx.hstack(rx.icon("shield-check", size=18), rx.heading("Двухфакторная защита", size="4"), align="center"),
+    return _section(
+        "shield-check",
+        "Двухфакторная защита",
         rx.cond(
             ProfileState.has_2fa,
             rx.badge("✓ Подключена", color_scheme="green", size="2", data_testid="2fa-on"),
@@ -171,18 +178,14 @@ def _two_factor_card() -> rx.Component:
                 align="start",
             ),
         ),
-        padding="1.25em",
-        style=theme.card_style,
-        width="100%",
-        max_width="560px",
-        spacing="3",
         data_testid="2fa-card",
     )
 
 
 def _calendar_card() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(rx.icon("calendar-plus", size=18), rx.heading("Календарь", size="4"), align="center", spacing="2"),
+    return _section(
+        "calendar-plus",
+        "Календарь",
         rx.text(
             "Ссылка .ics на ваши брони — секретная: кто её знает, видит ваши брони. "
             "Если она могла попасть к посторонним, замените её.",
@@ -200,11 +203,6 @@ def _calendar_card() -> rx.Component:
             on_click=ProfileState.rotate_ics,
             data_testid="rotate-ics",
         ),
-        padding="1.25em",
-        style=theme.card_style,
-        width="100%",
-        max_width="560px",
-        spacing="3",
     )
 
 
