@@ -130,8 +130,10 @@ class WeekDay:
     """One day of a slot's week: its bars (left/width read as top/height), what is past, the now line."""
 
     iso: str
-    label: str
-    spoken: str
+    label: str  # Чт 26.11
+    spoken: str  # четверг, 26 ноября 2026
+    weekday: str  # Чт
+    number: str  # 26
     today: bool
     # Leading half-hour cells of the day that have begun: not bookable any more.
     past_cells: int
@@ -156,6 +158,8 @@ def calendar_week(slot_id: str, monday: date, viewer_id: int) -> list[WeekDay]:
                 iso=d.isoformat(),
                 label=dates.short(d),
                 spoken=dates.spoken(d),
+                weekday=dates.WEEKDAYS_SHORT[d.weekday()],
+                number=str(d.day),
                 today=d == today,
                 past_cells=past_cells(d),
                 now_pct=now_position(d),

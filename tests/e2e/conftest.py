@@ -114,6 +114,7 @@ def login(page: Page, base_url: str, acc: Account, *, expect_path: str = "/") ->
     page.wait_for_url(f"{base_url}{expect_path}")
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """A screenshot in test-artifacts/; a dialog reads better on the screen as it is (full_page=False)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

@@ -94,7 +94,8 @@ def test_the_week_view_shows_a_slots_week_with_the_now_line_and_unbookable_past(
 
     phone.get_by_role("radio", name="День").click()
     phone.get_by_label("Дата").click()
-    shot(phone, "calendar-date-picker-phone")
+    expect(phone.locator("[data-testid=picker-month]")).to_be_visible()
+    shot(phone, "calendar-date-picker-phone", full_page=False)
 
 
 def test_the_booking_dialog_fits_a_phone(live_app, new_context, account):
@@ -104,12 +105,15 @@ def test_the_booking_dialog_fits_a_phone(live_app, new_context, account):
     page.locator("[data-testid=slot-card][data-slot=lov-1] [data-testid=book-button]").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_label("Дата")).to_be_visible()
-    shot(page, "booking-dialog-phone")
+    shot(page, "booking-dialog-phone", full_page=False)
     dialog.get_by_label("Дата").click()
-    day = page.locator("[data-testid=picker-day]").first.bounding_box()
-    assert day["width"] >= 40 and day["height"] >= 40
+    # Measured once the popover's opening animation (a slight zoom) is over.
+    page.wait_for_function(
+        "(() => { const r = document.querySelector('[data-testid=picker-day]').getBoundingClientRect();"
+        " return r.width >= 40 && r.height >= 40; })()"
+    )
     _no_page_scroll(page)
-    shot(page, "booking-date-picker-phone")
+    shot(page, "booking-date-picker-phone", full_page=False)
 
 
 def test_someone_who_skipped_2fa_turns_it_on_from_the_profile(live_app, new_context, account):

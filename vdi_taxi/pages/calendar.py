@@ -14,7 +14,16 @@ from state.booking import BookingState
 from state.calendar import CalendarState
 
 ROW_HEIGHT = "44px"
-NAME_WIDTH = "170px"
+# Slot names stay in view while the day scrolls sideways (narrower on a phone).
+NAME_WIDTH = ["112px", "140px", "170px"]
+STICKY_NAME = {
+    "width": NAME_WIDTH,
+    "min_width": NAME_WIDTH,
+    "position": "sticky",
+    "left": "0",
+    "z_index": "3",
+    "background": theme.CARD,
+}
 # Cells stay at least this wide, so a finger can hit one: the day grid scrolls inside its box on a phone.
 CELL_MIN = "40px"
 WEEK_ROW = "26px"
@@ -129,12 +138,13 @@ def _day_row(row: CalendarRow) -> rx.Component:
     return rx.hstack(
         rx.hstack(
             rx.box(width="4px", height="22px", border_radius="2px", background=row.accent, flex_shrink="0"),
-            rx.text(row.service_name, size="2", truncate=True),
-            width=NAME_WIDTH,
-            min_width=NAME_WIDTH,
+            rx.text(row.service_name, size="2", line_height="1.2"),
+            height="100%",
             align="center",
             spacing="2",
             padding_x="0.5em",
+            border_right=f"1px solid {theme.CARD_BORDER}",
+            **STICKY_NAME,
         ),
         rx.box(
             rx.hstack(
@@ -161,7 +171,7 @@ def _day_view() -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.hstack(
-                rx.box(width=NAME_WIDTH, min_width=NAME_WIDTH),
+                rx.box(**STICKY_NAME),
                 rx.hstack(
                     rx.foreach(CalendarState.hours, lambda h: rx.text(h, size="1", color=theme.MUTED, flex="1")),
                     flex="1",
@@ -261,8 +271,11 @@ def _week_phone() -> rx.Component:
             rx.foreach(
                 CalendarState.week,
                 lambda d, i: rx.button(
-                    d.label,
+                    rx.text(d.weekday, size="1", as_="span"),
+                    rx.text(d.number, size="2", weight="bold", as_="span"),
                     size="2",
+                    flex_direction="column",
+                    gap="0",
                     variant=rx.cond(i == CalendarState.phone_day, "solid", rx.cond(d.today, "soft", "ghost")),
                     color_scheme=rx.cond(d.today | (i == CalendarState.phone_day), "indigo", "gray"),
                     on_click=CalendarState.show_phone_day(i),
@@ -272,9 +285,7 @@ def _week_phone() -> rx.Component:
                     min_width="0",
                     height="44px",
                     padding="0",
-                    white_space="normal",
-                    font_size="11px",
-                    line_height="1.15",
+                    line_height="1.1",
                     data_testid="phone-day",
                 ),
             ),
