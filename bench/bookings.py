@@ -148,10 +148,10 @@ def _calendar(tmp: Path) -> dict:
             page.wait_for_selector("[data-testid=calendar-row]")
             for _ in range(5):
                 began = time.perf_counter()
-                page.get_by_role("button", name="День").last.click()
+                page.get_by_role("button", name="Следующий день").click()
                 page.wait_for_function("document.querySelectorAll('[data-testid=calendar-bar]').length === 100")
                 render.append((time.perf_counter() - began) * 1000)
-                page.get_by_role("button", name="День").first.click()
+                page.get_by_role("button", name="Предыдущий день").click()
                 page.wait_for_function("document.querySelectorAll('[data-testid=calendar-bar]').length === 0")
             browser.close()
     return {
