@@ -121,7 +121,7 @@ def test_someone_who_skipped_2fa_turns_it_on_from_the_profile(live_app, new_cont
     page = new_context().new_page()
     login(page, live_app.url, anna)
     page.goto(f"{live_app.url}/profile")
-    card = page.locator("[data-testid=2fa-card]")
+    card = page.locator("[data-testid=two-factor-card]")
     expect(card).to_contain_text("Не подключена")
     shot(page, "profile")
     card.get_by_role("button", name="Подключить 2FA").click()
@@ -130,14 +130,14 @@ def test_someone_who_skipped_2fa_turns_it_on_from_the_profile(live_app, new_cont
     page.get_by_label("Код из приложения").fill(pyotp.TOTP(secret).at(clock.now()))
     page.get_by_role("button", name="Подтвердить").click()
     page.wait_for_url(f"{live_app.url}/profile")
-    expect(page.locator("[data-testid=2fa-on]")).to_have_text("✓ Подключена")
+    expect(page.locator("[data-testid=two-factor-on]")).to_have_text("✓ Подключена")
     with session_scope() as session:
         assert session.exec(select(User).where(User.username == anna.username)).one().totp_secret_enc
 
     phone = new_context(**PHONE).new_page()
     login(phone, live_app.url, account("Борис"))
     phone.goto(f"{live_app.url}/profile")
-    expect(phone.locator("[data-testid=2fa-card]")).to_be_visible()
+    expect(phone.locator("[data-testid=two-factor-card]")).to_be_visible()
     _no_page_scroll(phone)
     shot(phone, "profile-phone")
 

@@ -31,6 +31,7 @@ def test_release_sends_the_summary_and_the_zip_to_the_linked_chat(live_app, new_
         "href", f"https://t.me/{fake_telegram.bot_username}?start={command.removeprefix('/start ')}"
     )
     expect(page.locator("[data-testid=telegram-card]")).to_contain_text(f"Отправьте боту @{fake_telegram.bot_username}")
+    shot(page, "profile-telegram-code")
     fake_telegram.push_message(CHAT, command)
     expect(page.get_by_text("✓ Привязан")).to_be_visible(timeout=15_000)
     fake_telegram.wait_for(lambda m: m.chat_id == CHAT and m.text.startswith("✅ Аккаунт привязан!"))

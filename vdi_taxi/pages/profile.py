@@ -165,7 +165,7 @@ def _two_factor_card() -> rx.Component:
         "Двухфакторная защита",
         rx.cond(
             ProfileState.has_2fa,
-            rx.badge("✓ Подключена", color_scheme="green", size="2", data_testid="2fa-on"),
+            rx.badge("✓ Подключена", color_scheme="green", size="2", data_testid="two-factor-on"),
             rx.vstack(
                 rx.text(
                     "Не подключена. Код из приложения-аутентификатора защищает доступ к подпискам, "
@@ -178,7 +178,7 @@ def _two_factor_card() -> rx.Component:
                 align="start",
             ),
         ),
-        data_testid="2fa-card",
+        data_testid="two-factor-card",
     )
 
 
