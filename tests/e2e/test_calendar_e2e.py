@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pyotp
@@ -126,7 +127,10 @@ def test_someone_who_skipped_2fa_turns_it_on_from_the_profile(live_app, new_cont
     shot(page, "profile")
     card.get_by_role("button", name="Подключить 2FA").click()
     page.wait_for_url(f"{live_app.url}/2fa?from=profile")
-    secret = page.locator("[data-testid=totp-secret]").inner_text()
+    # The secret is filled in by the page's on_load: wait for it rather than read a blank.
+    expect(page.locator("[data-testid=totp-secret]")).to_have_text(re.compile(r"[A-Z2-7]{26,}"))
+    expect(page.get_by_role("button", name="Не сейчас")).to_be_visible()
+    secret = page.locator("[data-testid=totp-secret]").inner_text().strip()
     page.get_by_label("Код из приложения").fill(pyotp.TOTP(secret).at(clock.now()))
     page.get_by_role("button", name="Подтвердить").click()
     page.wait_for_url(f"{live_app.url}/profile")
