@@ -44,6 +44,7 @@ def booking_dialog() -> rx.Component:
                     ),
                     value=BookingState.minutes,
                     on_change=BookingState.set_minutes,
+                    aria_label="Длительность",
                 ),
                 rx.text(
                     "Бронь гарантирует слот на выбранное время. Если не подключитесь за ",

@@ -25,6 +25,10 @@ from vdi_taxi import routes
 MODES = ("day", "week")
 # The now line and the past cells move with the clock even when nothing is booked.
 REDRAW_SECONDS = 60
+SHOW_NOW = (
+    "setTimeout(() => document.querySelector('[data-testid=calendar-day-view] [data-testid=now-line]')"
+    "?.scrollIntoView({inline: 'center', block: 'nearest'}), 300)"
+)
 # How far the calendar may be moved from today.
 REACH = timedelta(days=366)
 
@@ -105,8 +109,11 @@ class CalendarState(DayPicker, AuthState):
             self.day = day_picker.today().isoformat()
         self._reload(caller.id)
         self.feed_url = routes.calendar_feed(calendar.feed_token(caller.id))
+        # A phone shows a few hours of the day at a time: bring the current one into view.
+        events = [rx.call_script(SHOW_NOW)]
         if not self.watching:
-            return CalendarState.watch
+            events.append(CalendarState.watch)
+        return events
 
     @rx.event
     @signed_in
