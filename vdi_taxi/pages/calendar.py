@@ -25,7 +25,8 @@ STICKY_NAME = {
     "background": theme.CARD,
 }
 # Cells stay at least this wide, so a finger can hit one: the day grid scrolls inside its box on a phone.
-CELL_MIN = "40px"
+CELL_MIN_PX = 40
+CELL_MIN = f"{CELL_MIN_PX}px"
 WEEK_ROW = "26px"
 PHONE_ROW = "44px"
 AXIS_WIDTH = "48px"
@@ -196,7 +197,9 @@ def _day_view() -> rx.Component:
             ),
             rx.foreach(CalendarState.rows, _day_row),
             spacing="0",
-            min_width="1140px",
+            # Wide enough for every cell at its minimum beside the widest name column: the cells,
+            # the bars (placed in percent) and the hour labels then line up at any booking hours.
+            min_width=(CalendarState.cells.length() * CELL_MIN_PX + 180).to_string() + "px",
         ),
         width="100%",
         overflow_x="auto",
