@@ -323,20 +323,24 @@ def finish_booking(session: Session, booking_id: int, status: str) -> bool:
     return True
 
 
+def _cancellable(session: Session, actor_id: int, booking_id: int) -> tuple[Booking, Slot, User]:
+    """A booking the actor may cancel (their own, or any for an admin), with its slot and owner;
+    to anyone else it does not exist."""
+    actor = session.get(User, actor_id)
+    row = session.exec(
+        select(Booking, Slot, User)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(User, User.id == Booking.user_id)
+        .where(Booking.id == booking_id)
+    ).first()
+    if row is None or actor is None or (row[2].id != actor_id and not actor.is_admin):
+        raise NotFound("Бронь не найдена")
+    return row[0], row[1], row[2]
+
+
 def cancel_booking(actor_id: int, booking_id: int, *, client_ip: str = "") -> BookingView:
     with session_scope() as session:
-        actor = session.get(User, actor_id)
-        row = session.exec(
-            select(Booking, Slot, User)
-            .join(Slot, Slot.id == Booking.slot_id)
-            .join(User, User.id == Booking.user_id)
-            .where(Booking.id == booking_id)
-        ).first()
-        if row is None or actor is None:
-            raise NotFound("Бронь не найдена")
-        booking, slot, owner = row
-        if owner.id != actor_id and not actor.is_admin:
-            raise NotFound("Бронь не найдена")
+        booking, slot, owner = _cancellable(session, actor_id, booking_id)
         if booking.status != "active":
             raise DomainError("Эта бронь уже не активна")
         finish_booking(session, booking_id, "cancelled")
@@ -358,16 +362,9 @@ def cancel_preview(actor_id: int, booking_id: int) -> str:
     """What a cancel confirmation names: slot, day and time, and whose booking it is.
     Only for a booking the actor may cancel (their own, or any for an admin)."""
     with session_scope() as session:
-        actor = session.get(User, actor_id)
-        row = session.exec(
-            select(Booking, Slot, User)
-            .join(Slot, Slot.id == Booking.slot_id)
-            .join(User, User.id == Booking.user_id)
-            .where(Booking.id == booking_id, Booking.status == "active")
-        ).first()
-        if row is None or actor is None or (row[2].id != actor_id and not actor.is_admin):
-            raise NotFound("Бронь не найдена")
-        booking, slot, owner = row
+        booking, slot, owner = _cancellable(session, actor_id, booking_id)
+        if booking.status != "active":
+            raise DomainError("Эта бронь уже не активна")
     day = dates.short(local(booking.starts_at).date()).lower()
     return f"{slot.service_name}, {day}, {hhmm(booking.starts_at)}–{hhmm(booking.ends_at)} ({owner.name})"
 

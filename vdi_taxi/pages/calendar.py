@@ -247,6 +247,11 @@ def _axis(row: str) -> rx.Component:
     )
 
 
+def _week_grid(columns: rx.Component, row: str) -> rx.Component:
+    """The time axis beside the day column(s)."""
+    return rx.hstack(_axis(row), columns, spacing="0", width="100%", align="start")
+
+
 def _week_desktop() -> rx.Component:
     return rx.box(
         rx.hstack(
@@ -267,13 +272,7 @@ def _week_desktop() -> rx.Component:
             width="100%",
             padding_y="0.4em",
         ),
-        rx.hstack(
-            _axis(WEEK_ROW),
-            rx.foreach(CalendarState.week, lambda day: _week_column(day, WEEK_ROW)),
-            spacing="0",
-            width="100%",
-            align="start",
-        ),
+        _week_grid(rx.foreach(CalendarState.week, lambda day: _week_column(day, WEEK_ROW)), WEEK_ROW),
         display=DESKTOP,
         width="100%",
     )
@@ -308,13 +307,7 @@ def _week_phone() -> rx.Component:
             width="100%",
             padding_bottom="0.5em",
         ),
-        rx.hstack(
-            _axis(PHONE_ROW),
-            _week_column(day, PHONE_ROW),
-            spacing="0",
-            width="100%",
-            align="start",
-        ),
+        _week_grid(_week_column(day, PHONE_ROW), PHONE_ROW),
         display=PHONE,
         width="100%",
     )
