@@ -1,7 +1,14 @@
-"""Logins: passwords, TOTP second factor, revocable tokens, brute-force throttling."""
+"""Logins: passwords, TOTP second factor, revocable tokens, brute-force throttling.
+
+A login is a signed token (JWT) whose id is a row of ``auth_tokens``: revocable, expiring, and
+carrying whether the login passed a second factor (``mfa``). The browser holds it only as an
+HttpOnly cookie (``SESSION_COOKIE``), which it gets by trading a one-time ticket at an HTTP route
+(``issue_ticket`` / ``redeem_ticket``), so page scripts never see it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +30,10 @@ ISSUER = "VDI Такси"
 TOTP_STEP = 30
 # Failures older than this stop counting (towards a lock or a burst alert).
 FAILURE_WINDOW = timedelta(minutes=15)
+# The login cookie: HttpOnly, set and cleared only by the app's HTTP routes.
+SESSION_COOKIE = "vdi_token"
+# How long the one-time ticket that sets the cookie is good for: the browser follows it at once.
+TICKET_SECONDS = 60
 # A real hash to compare against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(rounds=12))
 
@@ -39,6 +50,8 @@ class UserInfo:
     is_admin: bool
     has_2fa: bool
     onboarded: bool
+    # This login passed a second factor (a TOTP code at login, or enrolment confirmed in it).
+    mfa: bool = False
 
     @classmethod
     def of(cls, user: User) -> UserInfo:
@@ -56,6 +69,11 @@ class UserInfo:
     def must_enrol_2fa(self) -> bool:
         """Admins cannot work without a second factor."""
         return self.is_admin and not self.has_2fa
+
+    @property
+    def acts_as_admin(self) -> bool:
+        """An administrator whose login passed 2FA: the only caller admin handlers serve."""
+        return self.is_admin and self.has_2fa and self.mfa
 
 
 @dataclass(frozen=True)
@@ -222,8 +240,11 @@ def begin_enrolment(user_id: int) -> Enrolment:
     return Enrolment(secret=secret, uri=uri, qr_data_uri=qr)
 
 
-def confirm_enrolment(user_id: int, code: str, client_ip: str = "") -> UserInfo:
+def confirm_enrolment(user_id: int, code: str, client_ip: str = "", login_token: str = "") -> UserInfo:
+    """Turn the pending secret on. The login it was confirmed in (`login_token`) has now passed a
+    second factor; an admin's other logins, which did not, stop counting (see resolve_token)."""
     now = clock.now()
+    claims = _decode(login_token)
     with session_scope() as session:
         user = _load_active(session, user_id)
         if not user.totp_pending_enc:
@@ -236,8 +257,12 @@ def confirm_enrolment(user_id: int, code: str, client_ip: str = "") -> UserInfo:
         user.totp_pending_enc = None
         user.totp_last_step = step
         session.add(user)
+        verified = claims is not None and claims["sub"] == str(user_id)
+        if verified:
+            assert claims is not None
+            session.exec(update(AuthToken).where(AuthToken.jti == claims["jti"]).values(mfa=True))
         audit.record(session, "2fa_enrolled", actor_id=user_id, subject=user.username, client_ip=client_ip)
-        return UserInfo.of(user)
+        return dataclasses.replace(UserInfo.of(user), mfa=verified)
 
 
 def current_code(secret: str, at: datetime | None = None) -> str:
@@ -248,13 +273,30 @@ def current_code(secret: str, at: datetime | None = None) -> str:
 # ---------------------------------------------------------------- tokens
 
 
-def _issue_token(session: Session, user: User, client_ip: str, now: datetime) -> str:
-    assert user.id is not None
-    jti = secrets.token_urlsafe(24)
-    expires = now + timedelta(minutes=get_settings().token_ttl_minutes)
-    session.add(AuthToken(jti=jti, user_id=user.id, issued_at=now, expires_at=expires, client_ip=client_ip[:64]))
-    payload = {"sub": str(user.id), "jti": jti, "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
+def _encode(row: AuthToken) -> str:
+    """The signed token of a login row (the same bytes every time: HS256 over fixed claims)."""
+    payload = {
+        "sub": str(row.user_id),
+        "jti": row.jti,
+        "iat": int(row.issued_at.timestamp()),
+        "exp": int(row.expires_at.timestamp()),
+    }
     return jwt.encode(payload, crypto.jwt_key(), algorithm="HS256")
+
+
+def _issue_token(session: Session, user: User, client_ip: str, now: datetime, *, mfa: bool) -> str:
+    assert user.id is not None
+    expires = now + timedelta(minutes=get_settings().token_ttl_minutes)
+    row = AuthToken(
+        jti=secrets.token_urlsafe(24),
+        user_id=user.id,
+        issued_at=now,
+        expires_at=expires,
+        client_ip=client_ip[:64],
+        mfa=mfa,
+    )
+    session.add(row)
+    return _encode(row)
 
 
 def _decode(token: str) -> dict | None:
@@ -272,8 +314,18 @@ def _decode(token: str) -> dict | None:
         return None
 
 
+def login_id(token: str) -> str:
+    """The id of the login a token names if its signature holds, else "" (no database look-up:
+    used to tell apart whose a tab's state is, not to let anyone in)."""
+    claims = _decode(token)
+    return str(claims["jti"]) if claims is not None else ""
+
+
 def resolve_token(token: str) -> UserInfo | None:
-    """The user behind a token, or None if it is invalid, expired, revoked or deactivated."""
+    """The user behind a token, or None if it is invalid, expired, revoked or deactivated.
+
+    An administrator with 2FA enrolled is only ever signed in by a login that passed it: a login
+    from before the enrolment (password only) no longer counts for them."""
     claims = _decode(token)
     now = clock.now()
     if claims is None or claims["exp"] <= now.timestamp():
@@ -285,7 +337,59 @@ def resolve_token(token: str) -> UserInfo | None:
         user = session.get(User, row.user_id)
         if user is None or not user.is_active:
             return None
-        return UserInfo.of(user)
+        if user.is_admin and user.totp_secret_enc is not None and not row.mfa:
+            return None
+        return dataclasses.replace(UserInfo.of(user), mfa=row.mfa)
+
+
+def issue_ticket(token: str) -> str:
+    """A one-time ticket, good for TICKET_SECONDS, that the browser trades for `token` as an
+    HttpOnly cookie. Only its digest is stored; issuing another replaces it."""
+    claims = _decode(token)
+    if claims is None:
+        raise AuthError("Сессия входа недействительна. Войдите снова.")
+    ticket = secrets.token_urlsafe(32)
+    expires = clock.now() + timedelta(seconds=TICKET_SECONDS)
+    with session_scope() as session:
+        session.exec(
+            update(AuthToken)
+            .where(AuthToken.jti == claims["jti"], AuthToken.revoked_at.is_(None))
+            .values(ticket_digest=crypto.token_digest(ticket), ticket_expires_at=expires)
+        )
+    return ticket
+
+
+def redeem_ticket(ticket: str) -> tuple[str, UserInfo] | None:
+    """The login token and user a ticket stands for, once: the first redeemer clears it (a
+    conditional update), so a copied or replayed ticket gets nothing. None if unknown or stale."""
+    if not ticket or len(ticket) > 100:
+        return None
+    digest = crypto.token_digest(ticket)
+    now = clock.now()
+    with session_scope() as session:
+        row = session.exec(select(AuthToken).where(AuthToken.ticket_digest == digest)).first()
+        if row is None:
+            return None
+        fresh = row.ticket_expires_at is not None and row.ticket_expires_at > now
+        token = _encode(row)
+        claimed = session.exec(
+            update(AuthToken)
+            .where(AuthToken.jti == row.jti, AuthToken.ticket_digest == digest)
+            .values(ticket_digest=None, ticket_expires_at=None)
+        )
+        if claimed.rowcount != 1 or not fresh:
+            return None
+    info = resolve_token(token)
+    return (token, info) if info is not None else None
+
+
+def token_from_cookies(cookie_header: str) -> str:
+    """The login token in a Cookie request header ("" if there is none)."""
+    for part in (cookie_header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == SESSION_COOKIE:
+            return value.strip().strip('"')[:2000]
+    return ""
 
 
 def logout(token: str) -> None:
@@ -346,9 +450,11 @@ def login(username: str, password: str, totp_code: str = "", client_ip: str = ""
         if failure is None:
             assert user is not None
             _clear_failures(session, keys)
-            token = _issue_token(session, user, client_ip, now)
+            # Reaching here with a second factor enrolled means its code was just checked.
+            mfa = user.totp_secret_enc is not None
+            token = _issue_token(session, user, client_ip, now, mfa=mfa)
             audit.record(session, "login", actor_id=user.id, subject=username, client_ip=client_ip)
-            return LoginResult(token=token, user=UserInfo.of(user))
+            return LoginResult(token=token, user=dataclasses.replace(UserInfo.of(user), mfa=mfa))
     # Raised after the block so the failure counters are committed.
     if burst:
         _alert_burst(username, client_ip, now)

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from services import dates
 from services.core import audit, clock
-from services.core.access import usable_slot, validate_slot_id
+from services.core.access import acts_as_admin, usable_slot, validate_slot_id
 from services.core.clock import hhmm, local
 from services.core.db import bump_board_version, session_scope
 from services.core.errors import Conflict, DomainError, NotFound
@@ -333,7 +333,7 @@ def _cancellable(session: Session, actor_id: int, booking_id: int) -> tuple[Book
         .join(User, User.id == Booking.user_id)
         .where(Booking.id == booking_id)
     ).first()
-    if row is None or actor is None or (row[2].id != actor_id and not actor.is_admin):
+    if row is None or actor is None or (row[2].id != actor_id and not acts_as_admin(actor)):
         raise NotFound("Бронь не найдена")
     return row[0], row[1], row[2]
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from services import bookings, dumps, queue
 from services.core import audit, clock, crypto
-from services.core.access import require_admin, usable_slot, validate_slot_id
+from services.core.access import acts_as_admin, require_admin, usable_slot, validate_slot_id
 from services.core.db import bump_board_version, session_scope
 from services.core.errors import Conflict, DomainError, Forbidden, NotFound
 from services.core.models import Slot, SlotSession, User
@@ -237,8 +237,7 @@ def release_slot(user_id: int, slot_id: str) -> SessionInfo:
 def force_release(admin_id: int, slot_id: str, client_ip: str = "") -> SessionInfo:
     slot_id = validate_slot_id(slot_id)
     with session_scope() as session:
-        admin = session.get(User, admin_id)
-        if admin is None or not admin.is_active or not admin.is_admin:
+        if not acts_as_admin(session.get(User, admin_id)):
             raise Forbidden("Только администратор может принудительно освободить слот")
         running = _active_on_slot(session, slot_id)
         if running is None:

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from services import sessions
 from services.core import audit, clock
-from services.core.access import URL_RE, require_admin, validate_slot_id
+from services.core.access import URL_RE, acts_as_admin, require_admin, validate_slot_id
 from services.core.db import session_scope
 from services.core.errors import Conflict, DomainError, Forbidden, NotFound
 from services.core.models import Slot, Template, TemplateSlot, User
@@ -138,7 +138,7 @@ def _actor(session, actor_id: int) -> User:
 def _editable(session, actor: User, template_id: int) -> Template:
     """A template the actor may change: admins any, others only their own personal ones."""
     template = session.get(Template, template_id)
-    if template is None or not (actor.is_admin or template.owner_id == actor.id):
+    if template is None or not (acts_as_admin(actor) or template.owner_id == actor.id):
         # Someone else's personal template does not exist as far as this person can tell.
         if template is not None and template.owner_id is None:
             raise Forbidden("Общие шаблоны меняют администраторы")
@@ -180,7 +180,7 @@ def save_template(
     try:
         with session_scope() as session:
             actor = _actor(session, actor_id)
-            if not personal and not actor.is_admin:
+            if not personal and not acts_as_admin(actor):
                 raise Forbidden("Общие шаблоны создают администраторы")
             known = set(session.exec(select(Slot.id).where(Slot.id.in_(slot_ids), Slot.is_active)).all())
             if missing := [s for s in slot_ids if s not in known]:

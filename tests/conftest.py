@@ -6,8 +6,10 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -114,11 +116,18 @@ def make_user(database: str):
     counter = iter(range(1, 10_000))
 
     def factory(
-        name: str | None = None, *, admin: bool = False, password: str = "correct-horse"
+        name: str | None = None, *, admin: bool = False, password: str = "correct-horse", with_2fa: bool | None = None
     ) -> users.auth.UserInfo:
+        """A user; admins get 2FA enrolled unless `with_2fa=False` (admin operations need it)."""
         n = next(counter)
         username = (name or f"user{n}").lower()
-        return users.create_user(username, (name or f"Пользователь {n}").title(), password, is_admin=admin)
+        info = users.create_user(username, (name or f"Пользователь {n}").title(), password, is_admin=admin)
+        if admin if with_2fa is None else with_2fa:
+            enrolment = users.auth.begin_enrolment(info.id)
+            # The previous step's code, so the current one stays free for a login.
+            code = pyotp.TOTP(enrolment.secret).at(clock.now() - timedelta(seconds=30))
+            info = users.auth.confirm_enrolment(info.id, code)
+        return info
 
     return factory
 

@@ -210,7 +210,7 @@ def test_one_address_guessing_many_accounts_gets_throttled(make_user, monkeypatc
 
 
 def test_admin_without_2fa_must_enrol_and_user_may_skip(make_user):
-    admin = make_user("boss", admin=True)
+    admin = make_user("boss", admin=True, with_2fa=False)
     user = make_user("maria")
     assert admin.must_enrol_2fa
     assert not user.must_enrol_2fa

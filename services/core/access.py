@@ -1,4 +1,4 @@
-"""Who may touch what: slot ids from the outside, usable slots, the admin check.
+"""Who may touch what: slot ids from the outside, usable slots, the admin check (2FA included).
 
 Shared by every domain module, so it sits in the bottom layer and imports nothing above it.
 """
@@ -36,11 +36,20 @@ def usable_slot(session: Session, slot_id: str, user_id: int) -> tuple[Slot, Use
     return slot, user
 
 
+def acts_as_admin(user: User | None) -> bool:
+    """An active administrator with a second factor enrolled. Whose logins count at all is
+    services.auth.resolve_token's business: an enrolled admin's login that skipped 2FA does not."""
+    return user is not None and user.is_active and user.is_admin and user.totp_secret_enc is not None
+
+
 def require_admin(actor_id: int) -> User:
+    """Every admin operation starts here, from the web and from Telegram alike."""
     with session_scope() as session:
         actor = session.get(User, actor_id)
     if actor is None or not actor.is_active or not actor.is_admin:
         raise Forbidden("Только для администраторов")
+    if not acts_as_admin(actor):
+        raise Forbidden("Администратору нужно сначала подключить 2FA")
     return actor
 
 

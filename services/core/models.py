@@ -79,6 +79,12 @@ class AuthToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_dt())
     revoked_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     client_ip: str = Field(default="", max_length=64)
+    # The login passed a second factor (a TOTP code at login, or enrolment confirmed in it).
+    mfa: bool = False
+    # A one-time ticket the browser trades for the HttpOnly login cookie (its digest; see
+    # services.auth.issue_ticket): single use, cleared when redeemed.
+    ticket_digest: str | None = Field(default=None, sa_column=Column(String(64), unique=True, nullable=True))
+    ticket_expires_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
 
 class LoginThrottle(SQLModel, table=True):

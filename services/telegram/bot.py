@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from services import analytics, board, bookings, health, queue, session_views, sessions
 from services.core import outbox
+from services.core.access import acts_as_admin
 from services.core.db import session_scope
 from services.core.errors import DomainError
 from services.core.models import Room, SystemStatus, User
@@ -128,7 +129,7 @@ def reply_to(chat_id: int, text: str, update_id: int) -> str:
             except DomainError as exc:
                 answer = f"❌ {exc}"
     elif command == "help":
-        answer = HELP_USER + (HELP_ADMIN if user is not None and user.is_admin else "")
+        answer = HELP_USER + (HELP_ADMIN if acts_as_admin(user) else "")
     elif user is None:
         answer = "❓ Аккаунт не привязан. Отправьте /start <код> — код есть в профиле на портале."
     elif command == "status":
@@ -138,7 +139,12 @@ def reply_to(chat_id: int, text: str, update_id: int) -> str:
         linking.unlink(user.id)
         answer = "🔕 Чат отвязан. Уведомления больше не придут."
     elif command in {"health", "stats", "kick", "release", "restart"}:
-        answer = _admin_command(user, command, arg) if user.is_admin else "⛔ Только для администраторов."
+        if acts_as_admin(user):
+            answer = _admin_command(user, command, arg)
+        elif user.is_admin:
+            answer = "⛔ Сначала подключите двухфакторную защиту (2FA) на портале."
+        else:
+            answer = "⛔ Только для администраторов."
     else:
         answer = "Не понимаю. /help — список команд."
     outbox.enqueue_chat(chat_id, "reply", answer, f"reply:{update_id}")
