@@ -1,14 +1,16 @@
 // VDI Taxi service worker: the app shell starts fast and an offline page shows without network.
 // Registered as /sw.js?v=<build id>: the cache is named after the build and holds only that build's
 // URLs, so a new deploy (a new id) installs a new worker that drops the old build's cache.
-// Never cached: the event websocket, the API, room pages, dumps and calendar feeds (live or personal).
+// Never touched: the event websocket, the API, sign-in/out (they set the login cookie), room pages,
+// dumps and calendar feeds (live or personal).
 const BUILD = new URL(self.location.href).searchParams.get("v") || "dev";
 const CACHE = "vdi-taxi-" + BUILD;
 const SHELL_PATHS = ["/offline.html", "/clock.js", "/presence.js", "/pwa.js", "/app.css", "/favicon.ico",
   "/icon-192.png", "/icon-512.png", "/manifest.json"];
 const SHELL = SHELL_PATHS.map((path) => path + "?v=" + encodeURIComponent(BUILD));
 const OFFLINE = SHELL[0];
-const NEVER = [/^\/_event/, /^\/api\//, /^\/room\//, /^\/dumps\//, /^\/calendar\/feed\//, /^\/_upload/];
+const NEVER = [/^\/_event/, /^\/api\//, /^\/auth\//, /^\/room\//, /^\/dumps\//, /^\/calendar\/feed\//,
+  /^\/_upload/];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

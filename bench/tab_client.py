@@ -1,7 +1,7 @@
 """A board tab without a browser: the Socket.IO traffic a Chromium tab sends, asyncio-based.
 
-It connects the way Reflex's frontend does (the hydrate event rides in the CONNECT
-packet together with the login cookie), sends back the events the server hands it,
+It connects the way Reflex's frontend does (the login cookie in the handshake's headers, the
+hydrate event in the CONNECT packet), sends back the events the server hands it,
 and merges every state delta into its own copy of the state, key by key, as the
 frontend's reducers do. Hundreds of them run in one event loop.
 """
@@ -17,15 +17,13 @@ from typing import Any
 
 import socketio
 
-from state.auth import AuthState
+from services.auth import SESSION_COOKIE
 from state.board import CARD_PREFIX, BoardFeed
 
 NAMESPACE = "/_event"
 ROOT_STATE = "reflex___state____state"
 HYDRATE = f"{ROOT_STATE}.hydrate_and_load"
-UPDATE_VARS = f"{ROOT_STATE}.reflex___state____update_vars_internal_state.update_vars_internal"
 ON_LOAD = f"{ROOT_STATE}.reflex___state____on_load_internal_state.on_load_internal"
-COOKIE_VAR = f"{AuthState.get_full_name()}.auth_token_rx_state_"
 FEED = BoardFeed.get_full_name()
 
 
@@ -49,10 +47,10 @@ class Tab:
         return data
 
     async def open(self) -> None:
-        payload = {"vars": {COOKIE_VAR: self.login_token}}
-        boot = {"name": HYDRATE, "payload": payload, "router_data": self._router_data()}
+        boot = {"name": HYDRATE, "payload": {}, "router_data": self._router_data()}
         await self.sio.connect(
             f"{self.base_url}?token={uuid.uuid4()}",
+            headers={"Cookie": f"{SESSION_COOKIE}={self.login_token}"},
             socketio_path="/_event",
             transports=["websocket"],
             namespaces=[NAMESPACE],
@@ -73,10 +71,9 @@ class Tab:
         self.changed.set()
 
     async def navigate(self, path: str) -> None:
-        """A client-side navigation: the page's on_load events with the cookie, as the frontend sends them."""
+        """A client-side navigation: the page's on_load events, as the frontend sends them."""
         self.path = path
         self.state.setdefault(ROOT_STATE, {})["is_hydrated_rx_state_"] = False
-        await self.send(UPDATE_VARS, {"vars": {COOKIE_VAR: self.login_token}})
         await self.send(ON_LOAD, {})
 
     async def send(self, name: str, payload: dict) -> None:

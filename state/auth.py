@@ -1,10 +1,18 @@
-"""Who is calling: every handler re-derives the user from the token, on the server.
+"""Who is calling: every handler re-derives the user from the login cookie, on the server.
+
+The login cookie is HttpOnly: page scripts never see it, and it reaches the server only in the
+headers of the websocket's handshake, which Reflex keeps per connection and hands to every event
+as ``self.router.headers``. A client can choose its client token and any event payload, but not
+the headers of a connection it did not open with that cookie — so the caller is read from there,
+never from a state var. The cookie is set and cleared by HTTP routes (vdi_taxi/http_routes.py):
+the login hands the browser a one-time ticket to trade for it, and logout clears it.
 
 Handlers say who may call them with @signed_in or @admin_only (under @rx.event). The guard resolves
-the caller from the token before the handler body runs and passes it as the `caller` argument; when
-there is none it answers with the handler's refusal instead (by default: to the login page, or for
-admin handlers the «Только для администраторов» toast). The `caller` argument is hidden from the
-signature Reflex reads, so the event payload still maps onto the handler's own arguments.
+the caller before the handler body runs and passes it as the `caller` argument; when there is none
+it answers with the handler's refusal instead (by default: to the login page, or for admin handlers
+the «Только для администраторов» toast). Admin handlers serve only an admin whose login passed 2FA.
+The `caller` argument is hidden from the signature Reflex reads, so the event payload still maps
+onto the handler's own arguments.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,35 +33,60 @@ from services.core.settings import get_settings
 from vdi_taxi import routes
 
 
+def login_token(state: rx.State) -> str:
+    """The login cookie this socket's handshake carried ("" for an anonymous socket)."""
+    return auth.token_from_cookies(state.router.headers.cookie)
+
+
+def leave_for(path: str) -> Any:
+    """A full page load of `path` (an HTTP route that sets or clears the login cookie); the new
+    page opens a new socket, whose handshake carries the new cookie."""
+    return rx.call_script(f"window.location.assign({json.dumps(path)})")
+
+
 class AuthState(rx.State):
-    # A signed, server-revocable token; the cookie is only a carrier.
-    auth_token: str = rx.Cookie("", name="vdi_token", same_site="strict", max_age=get_settings().token_ttl_minutes * 60)
     user_id: int = 0
     user_name: str = ""
     username: str = ""
     is_admin: bool = False
     has_2fa: bool = False
     auth_ready: bool = False
+    # The login this tab's state belongs to (see state.tab_binding); None until its first event.
+    _bound_login: str | None = None
+
+    def _login_token(self) -> str:
+        return login_token(self)
 
     def _current_user(self) -> UserInfo | None:
-        info = auth.resolve_token(self.auth_token)
+        info = auth.resolve_token(self._login_token())
         if info is None:
-            self.user_id = 0
-            self.auth_ready = False
+            self._forget_user()
         else:
             self._apply_user(info)
         return info
 
     def _current_admin(self) -> UserInfo | None:
         info = self._current_user()
-        return info if info is not None and info.is_admin else None
+        return info if info is not None and info.acts_as_admin else None
+
+    def _set_if_changed(self, **values: Any) -> None:
+        # Assigning marks a var dirty even when equal: an unchanged caller sends no delta.
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def _apply_user(self, info: UserInfo) -> None:
-        self.user_id = info.id
-        self.user_name = info.name
-        self.username = info.username
-        self.is_admin = info.is_admin
-        self.has_2fa = info.has_2fa
+        self._set_if_changed(
+            user_id=info.id,
+            user_name=info.name,
+            username=info.username,
+            # Admin controls show only for an admin whose login passed 2FA (the handlers agree).
+            is_admin=info.acts_as_admin,
+            has_2fa=info.has_2fa,
+        )
+
+    def _forget_user(self) -> None:
+        self._set_if_changed(user_id=0, auth_ready=False)
 
     def _client_ip(self) -> str:
         # Reflex gives the socket's direct peer (trusted_proxy_hops is left at 0) and the
@@ -75,7 +109,7 @@ class AuthState(rx.State):
             return rx.redirect(routes.LOGIN)
         if info.must_enrol_2fa:
             return rx.redirect(routes.ENROL_2FA)
-        self.auth_ready = True
+        self._set_if_changed(auth_ready=True)
 
     @rx.event
     def guard_admin(self):
@@ -85,18 +119,18 @@ class AuthState(rx.State):
             return rx.redirect(routes.LOGIN)
         if info.must_enrol_2fa:
             return rx.redirect(routes.ENROL_2FA)
-        if not info.is_admin:
+        if not info.acts_as_admin:
             return rx.redirect(routes.DASHBOARD)
-        self.auth_ready = True
+        self._set_if_changed(auth_ready=True)
         return None
 
     @rx.event
     def logout(self):
-        auth.logout(self.auth_token)
-        self.auth_token = ""
-        self.user_id = 0
-        self.auth_ready = False
-        return rx.redirect(routes.LOGIN)
+        """Revoke the login at once (every tab and worker refuses it from now on), then let the
+        sign-out route clear the cookie; the page it leads to starts with a fresh tab state."""
+        auth.logout(self._login_token())
+        self._forget_user()
+        return leave_for(routes.SIGN_OUT)
 
 
 # ------------------------------------------------------------------ handler guards
@@ -132,7 +166,7 @@ def signed_in(fn: Handler | None = None, *, otherwise: Refusal = to_login) -> An
 
 
 def admin_only(fn: Handler | None = None, *, otherwise: Refusal = admins_only) -> Any:
-    """As signed_in, and only for administrators."""
+    """As signed_in, and only for administrators whose login passed 2FA."""
     return _guard(lambda state: state._current_admin(), otherwise, fn, "admin")
 
 

@@ -38,7 +38,7 @@ from services.board import CategoryGroup, SlotCard, load_board
 from services.core import db
 from services.core.settings import get_settings
 from services.core.status import engine_problem
-from state.auth import AuthState
+from state.auth import login_token
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,11 @@ class BoardFeed(rx.State):
 
     @rx.event
     async def join(self):
-        """on_load of board pages: a logged-in tab joins the board room and gets the whole board."""
-        auth_state = await self.get_state(AuthState)
-        token = auth_state.auth_token
+        """on_load of board pages: a logged-in tab joins the board room and gets the whole board.
+
+        The login is the cookie of this socket's handshake: an anonymous socket never joins,
+        whatever client token it names."""
+        token = login_token(self)
         if auth.resolve_token(token) is None:
             return
         await hub.join(self.router.session.session_id, token)

@@ -8,7 +8,7 @@ import reflex as rx
 
 from services import auth
 from services.core.errors import DomainError
-from state.auth import AuthState, UserInfo, signed_in
+from state.auth import AuthState, UserInfo, leave_for, signed_in
 from vdi_taxi import routes
 
 
@@ -42,14 +42,14 @@ class LoginState(AuthState):
         try:
             # bcrypt takes ~0.2 s: keep it off the event loop.
             result = await asyncio.to_thread(auth.login, username, password, code, self._client_ip())
+            ticket = await asyncio.to_thread(auth.issue_ticket, result.token)
         except DomainError as exc:
             self.error = exc.message
             self.pending = False
             return
-        self.pending = False
-        self.auth_token = result.token
-        self._apply_user(result.user)
-        yield rx.redirect(_after_login(result.user))
+        # The token itself never reaches the page: the browser trades the ticket for an HttpOnly
+        # cookie at an HTTP route, which sends it back here; this page, now logged in, sends it on.
+        yield leave_for(routes.sign_in(ticket))
 
 
 class EnrolState(AuthState):
@@ -82,7 +82,9 @@ class EnrolState(AuthState):
     @signed_in
     def confirm(self, caller: UserInfo, form: dict):
         try:
-            updated = auth.confirm_enrolment(caller.id, str(form.get("code", ""))[:20], self._client_ip())
+            updated = auth.confirm_enrolment(
+                caller.id, str(form.get("code", ""))[:20], self._client_ip(), self._login_token()
+            )
         except DomainError as exc:
             self.error = exc.message
             return

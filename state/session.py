@@ -170,7 +170,7 @@ class SessionEndState(AuthState):
             self.error = "Сессия не найдена"
             return None
         try:
-            work = session_views.session_for_viewer(int(raw), caller.id, caller.is_admin)
+            work = session_views.session_for_viewer(int(raw), caller.id, caller.acts_as_admin)
         except DomainError as exc:
             self.error = exc.message
             return None
@@ -206,7 +206,7 @@ class SessionEndState(AuthState):
                     viewer = self._current_user()
                     if viewer is None or not self.session_id:
                         return
-                    work = session_views.session_for_viewer(self.session_id, viewer.id, viewer.is_admin)
+                    work = session_views.session_for_viewer(self.session_id, viewer.id, viewer.acts_as_admin)
                     self._refresh_dump(work.user_id)
                     if self.dump_status in {"ready", "failed", "expired"} and self.telegram_settled:
                         return

@@ -159,7 +159,7 @@ class TemplatesState(AuthState):
 
     def _reload_lists(self, caller: UserInfo) -> None:
         self._refresh_cards(caller.id)
-        if caller.is_admin:
+        if caller.acts_as_admin:
             self.editor = [_card(v) for v in templates.all_templates(caller.id)]
 
     @rx.event

@@ -12,34 +12,77 @@ import threading
 import time
 import uuid
 
+import httpx
 import socketio
 
-from state.auth import AuthState
+from services.auth import SESSION_COOKIE
+from vdi_taxi import routes
 
 NAMESPACE = "/_event"
-UPDATE_VARS = "reflex___state____state.reflex___state____update_vars_internal_state.update_vars_internal"
+ROOT_STATE = "reflex___state____state"
+HYDRATE = f"{ROOT_STATE}.hydrate"
+# What the frontend sends first on every (re)connect: the state snapshot and the page's on_load.
+HYDRATE_AND_LOAD = f"{ROOT_STATE}.hydrate_and_load"
+UPDATE_VARS = f"{ROOT_STATE}.reflex___state____update_vars_internal_state.update_vars_internal"
 
 
 class RawClient:
     """A Socket.IO client speaking Reflex's event protocol, with no browser and no UI."""
 
-    def __init__(self, base_url: str, headers: dict[str, str] | None = None, token: str | None = None) -> None:
-        """`token` is the tab's identity (its state); a tab reconnecting passes the same one."""
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+        *,
+        login: str | None = None,
+    ) -> None:
+        """`token` is the tab's identity (its state); a tab reconnecting passes the same one.
+        `login` is the login cookie its socket's handshake carries (none: an anonymous socket)."""
+        self.base_url = base_url
+        self.headers = dict(headers or {})
         self.received: list[str] = []
         # (time.time() of arrival, message) for latency measurements.
         self.arrivals: list[tuple[float, str]] = []
         self._got = threading.Condition()
+        self.token = token or str(uuid.uuid4())
+        self._connect(login)
+
+    def _connect(self, login: str | None) -> None:
+        headers = dict(self.headers)
+        if login is not None:
+            headers["Cookie"] = f"{SESSION_COOKIE}={login}"
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_event, namespace=NAMESPACE)
-        self.token = token or str(uuid.uuid4())
+        # The server hands out a new token when the old one is still linked to another socket.
+        self.sio.on("new_token", self._on_new_token, namespace=NAMESPACE)
+        self._pongs = 0
+        # Reflex answers a "ping" event with a "ping" event carrying "pong".
+        self.sio.on("ping", self._on_pong, namespace=NAMESPACE)
         self.sio.connect(
-            f"{base_url}?token={self.token}",
-            headers=headers or {},
+            f"{self.base_url}?token={self.token}",
+            headers=headers,
             socketio_path="/_event",
             transports=["websocket"],
             namespaces=[NAMESPACE],
             wait_timeout=10,
         )
+
+    def _on_new_token(self, token: str) -> None:
+        self.token = token
+
+    def _on_pong(self, _data=None) -> None:
+        with self._got:
+            self._pongs += 1
+            self._got.notify_all()
+
+    def round_trip(self, timeout: float = 10) -> None:
+        """Ping the server and wait for its answer: whatever it sent before has arrived by then."""
+        with self._got:
+            expected = self._pongs + 1
+        self.sio.emit("ping", namespace=NAMESPACE)
+        with self._got:
+            assert self._got.wait_for(lambda: self._pongs >= expected, timeout=timeout), "no pong"
 
     def _on_event(self, data) -> None:
         text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
@@ -50,12 +93,18 @@ class RawClient:
             self.arrivals.append((time.time(), text))
             self._got.notify_all()
 
-    def send(self, name: str, payload: dict) -> None:
+    def send(self, name: str, payload: dict, path: str = "/") -> None:
         self.sio.emit(
             "event",
-            {"name": name, "payload": payload, "router_data": {"pathname": "/", "asPath": "/"}},
+            {"name": name, "payload": payload, "router_data": {"pathname": path, "asPath": path}},
             namespace=NAMESPACE,
         )
+
+    def hydrate(self, path: str = "/") -> str:
+        """Ask for the whole state, as a page does when its socket connects; the snapshot sent."""
+        mark = len(self.received)
+        self.send(HYDRATE, {}, path)
+        return self.wait_for("is_hydrated", since=mark)
 
     def wait_for(self, text: str, timeout: float = 10, since: int = 0) -> str:
         """The first message containing text, among those from index `since` on."""
@@ -72,9 +121,25 @@ class RawClient:
         return next(m for m in self.received if any(t in m for t in texts))
 
     def log_in(self, token: str) -> None:
-        """What the browser does with the login cookie: hand it to the auth state."""
-        key = f"{AuthState.get_full_name()}.auth_token_rx_state_"
-        self.send(UPDATE_VARS, {"vars": {key: token}})
+        """What a browser does once it holds the login cookie: the next page load opens a new
+        socket (same tab, same client token) whose handshake carries the cookie, and hydrates."""
+        self.sio.disconnect()
+        self._connect(token)
+        self.hydrate()
+
+    def sign_in_path(self, since: int = 0) -> str:
+        """The sign-in route (with its one-time ticket) a successful login sends the page to."""
+        message = self.wait_for(routes.SIGN_IN, since=since)
+        path = re.search(re.escape(routes.SIGN_IN) + r"\?ticket=[A-Za-z0-9_%-]+", message)
+        assert path, message
+        return path.group(0)
+
+    def follow_sign_in(self, since: int = 0) -> str:
+        """What the browser does with a successful login's answer: load the sign-in route it
+        names, which trades the one-time ticket for the login cookie. Returns the cookie."""
+        reply = httpx.get(self.base_url + self.sign_in_path(since), follow_redirects=False)
+        assert reply.status_code == 303, reply
+        return reply.cookies[SESSION_COOKIE]
 
     @property
     def local_port(self) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from string import Template
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from services import auth, calendar, dumps, idle
@@ -57,7 +57,7 @@ def _portal_seen(token: str) -> bool:
 
 async def portal_presence(request: Request) -> JSONResponse:
     """Heartbeat of an open portal tab (assets/presence.js); the login cookie says whose."""
-    token = request.cookies.get("vdi_token", "")[:2000]
+    token = request.cookies.get(auth.SESSION_COOKIE, "")[:2000]
     return _presence_reply(bool(token) and await asyncio.to_thread(_portal_seen, token))
 
 
@@ -91,6 +91,44 @@ async def dump_download(request: Request) -> Response:
     )
 
 
+def _cookie_options() -> dict:
+    # HttpOnly: no page script can read it (nor an injected one); SameSite=Strict: another
+    # site's page cannot make the browser send it; Secure once the app is served over https.
+    return {
+        "path": "/",
+        "httponly": True,
+        "samesite": "strict",
+        "secure": get_settings().public_url.startswith("https://"),
+    }
+
+
+def _go(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+async def sign_in(request: Request) -> Response:
+    """Trade a login's one-time ticket for the HttpOnly login cookie.
+
+    Back to the login page either way: logged in now, it sends the person on to 2FA enrolment,
+    the guide or the board; with a spent or unknown ticket it asks again."""
+    redeemed = await asyncio.to_thread(auth.redeem_ticket, request.query_params.get("ticket", ""))
+    response = _go(routes.LOGIN)
+    if redeemed is not None:
+        token, _user = redeemed
+        ttl = get_settings().token_ttl_minutes * 60
+        response.set_cookie(auth.SESSION_COOKIE, token, max_age=ttl, **_cookie_options())
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    """Revoke the login the cookie names (if still live) and clear the cookie. To the board, whose
+    guard shows the login page (a page path loaded in full would gain a trailing slash)."""
+    await asyncio.to_thread(auth.logout, request.cookies.get(auth.SESSION_COOKIE, "")[:2000])
+    response = _go(routes.DASHBOARD)
+    response.delete_cookie(auth.SESSION_COOKIE, **_cookie_options())
+    return response
+
+
 async def health(_: Request) -> JSONResponse:
     try:
         version = await asyncio.to_thread(db.board_version)
@@ -104,6 +142,8 @@ ROUTES = [
     Route(f"{DEMO_ROOM_PATH}/{{slot_id}}/presence", demo_room_presence, methods=["POST"]),
     Route(routes.PRESENCE_API, portal_presence, methods=["POST"]),
     Route(routes.HEALTH_API, health),
+    Route(routes.SIGN_IN, sign_in),
+    Route(routes.SIGN_OUT, sign_out),
     Route(routes.CALENDAR_FEED, ics_feed),
     Route(routes.DUMP_DOWNLOAD, dump_download),
 ]

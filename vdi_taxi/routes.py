@@ -7,6 +7,7 @@ The builders accept plain values on the server and Reflex string Vars in compone
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from services.core.files import DUMP_DOWNLOAD_PATH
 
@@ -26,6 +27,9 @@ HEALTH_API = "/api/health"
 # Heartbeat of open portal tabs (assets/presence.js posts here).
 PRESENCE_API = "/api/presence"
 DUMP_DOWNLOAD = DUMP_DOWNLOAD_PATH
+# The login cookie is HttpOnly, so only these set and clear it (full page loads, not pages).
+SIGN_IN = "/auth/sign-in"
+SIGN_OUT = "/auth/sign-out"
 
 _SESSION_PREFIX = "/session/"
 _SESSION_END_PREFIX = "/session-end/"
@@ -53,3 +57,8 @@ def is_session_end_page(path: str) -> bool:
 
 def calendar_feed(token: str) -> str:
     return CALENDAR_FEED.format(token=token)
+
+
+def sign_in(ticket: str) -> str:
+    """Where the browser trades its one-time login ticket for the login cookie."""
+    return f"{SIGN_IN}?ticket={quote(ticket, safe='')}"

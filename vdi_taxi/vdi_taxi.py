@@ -14,9 +14,10 @@ from state.errors import backend_error
 from state.login import EnrolState, LoginState
 from state.profile import OnboardingState, ProfileState
 from state.session import SessionEndState, SessionPageState
+from state.tab_binding import install as bind_tabs_to_logins
 from state.templates import TemplatesState
 from state.usage import UsageState
-from vdi_taxi import routes
+from vdi_taxi import log_privacy, routes
 from vdi_taxi.build import versioned
 from vdi_taxi.http_routes import ROUTES
 from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler, run_telegram
@@ -29,14 +30,17 @@ from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.registry import Access, page
 from vdi_taxi.pages.session import session_end_page, session_page
 from vdi_taxi.security_headers import with_security_headers
+from vdi_taxi.socket_gate import with_socket_gate
 
 get_settings()  # refuse to start on a bad configuration (e.g. a short secret in production)
+log_privacy.install()  # client tokens never reach the log
 runtime.configure()
 
 app = rx.App(
-    # Routes first, then the wrapper around everything (Reflex's own endpoints and the
-    # compiled frontend it mounts included), so every HTTP response has the security headers.
-    api_transformer=[Starlette(routes=ROUTES), with_security_headers],
+    # Routes first, then the gate of the event socket (only client tokens the frontend makes),
+    # then the wrapper around everything (Reflex's own endpoints and the compiled frontend it
+    # mounts included), so every HTTP response has the security headers.
+    api_transformer=[Starlette(routes=ROUTES), with_socket_gate, with_security_headers],
     head_components=[
         # Plain tags in the prerendered head: rx.script would pull react-helmet into every page.
         # Versioned with the build (vdi_taxi/build.py): a deploy reaches installed apps on their next start.
@@ -52,6 +56,7 @@ app = rx.App(
     backend_exception_handler=backend_error,
     style={"font_family": "Inter, system-ui, sans-serif"},
 )
+bind_tabs_to_logins(app)  # a tab's state is reset before it is served to another login
 app.register_lifespan_task(publish_board)
 app.register_lifespan_task(keep_rooms_reconciled)
 app.register_lifespan_task(run_scheduler)

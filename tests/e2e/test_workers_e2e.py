@@ -26,6 +26,7 @@ from tests.conftest import POSTGRES_ADMIN_URL, create_pg_database, drop_pg_datab
 from tests.e2e.conftest import ARTIFACTS
 from tests.live_server import LiveApp, serving_pid, start_live_app
 from tests.reflex_client import RawClient
+from vdi_taxi import routes
 
 REDIS = os.environ.get("VDI_TEST_REDIS_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(
@@ -67,13 +68,15 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         client.close()
 
 
-def _connect(app: LiveApp, on: int | None = None, avoid: int | None = None, token: str | None = None) -> RawClient:
+def _connect(
+    app: LiveApp, on: int | None = None, avoid: int | None = None, token: str | None = None, login: str | None = None
+) -> RawClient:
     """A client served by worker `on` (or by any worker but `avoid`): connect until the kernel
-    hands the connection to such a worker."""
+    hands the connection to such a worker. `login`: the login cookie its handshake carries."""
     # Which worker accepts a connection is the kernel's choice, and a busy worker loses most races:
     # try up to a bounded number of connections, each closed at once when it landed elsewhere.
     for _ in range(300):
-        client = RawClient(app.url, token=token)
+        client = RawClient(app.url, token=token, login=login)
         pid = serving_pid(app, client.local_port)
         if pid is not None and (on is None or pid == on) and pid != avoid:
             client.worker = pid  # type: ignore[attr-defined]
@@ -109,21 +112,22 @@ def test_a_login_on_one_worker_holds_on_the_other_and_a_logout_ends_it_on_both(l
     anna = account("Анна")
     tab = _connect(live_app, on=first)
     tab.send(f"{LoginState.get_full_name()}.submit", {"form": {"username": anna.username, "password": anna.password}})
-    tab.wait_for("_redirect")
+    cookie = tab.follow_sign_in()
     tab.close()
-    # The same tab reconnects and lands on the other worker: its login lives in Redis, not in a worker.
-    tab = _connect(live_app, on=second, token=tab.token)
+    # The same tab reconnects with its new cookie and lands on the other worker: the login is the
+    # cookie, checked against the database, not anything a worker keeps.
+    tab = _connect(live_app, on=second, token=tab.token, login=cookie)
     tab.send(f"{DashboardState.get_full_name()}.take", {"slot_id": "ppx-1"})
     tab.wait_for("/session/ppx-1")
     assert [s.user_id for s in _running("ppx-1")] == [auth.login(anna.username, anna.password).user.id]
 
     # Another tab of the same browser (same login cookie) is served by the first worker.
     token = auth.login(anna.username, anna.password).token
-    other = _connect(live_app, on=first)
-    other.log_in(token)
-    tab.log_in(token)
+    other = _connect(live_app, on=first, login=token)
+    tab.close()
+    tab = _connect(live_app, on=second, login=token)
     tab.send(f"{AuthState.get_full_name()}.logout", {})
-    tab.wait_for("/login")
+    tab.wait_for(routes.SIGN_OUT)
     tab.close()
     # Logged out on the second worker, refused on the first at once: no worker trusts a copy.
     other.send(f"{DashboardState.get_full_name()}.take", {"slot_id": "ppx-2"})
@@ -137,9 +141,7 @@ def test_a_user_revoked_by_an_admin_is_refused_by_every_worker(live_app, account
     workers = _workers(live_app)
     boris = account("Борис")
     token = auth.login(boris.username, boris.password).token
-    tabs = [_connect(live_app, on=pid) for pid in workers]
-    for tab in tabs:
-        tab.log_in(token)
+    tabs = [_connect(live_app, on=pid, login=token) for pid in workers]
     users.set_active(boris.username, False)
     for tab, slot in zip(tabs, ("gem-dt", "gem-veo"), strict=True):
         tab.send(f"{DashboardState.get_full_name()}.take", {"slot_id": slot})
@@ -155,8 +157,8 @@ def test_twenty_takers_spread_over_the_workers_give_exactly_one_winner(live_app,
     tabs = []
     try:
         for n, taker in enumerate(takers):
-            tab = _connect(live_app, on=workers[n % WORKERS])  # ten on each worker
-            tab.log_in(auth.login(taker.username, taker.password).token)
+            # ten on each worker
+            tab = _connect(live_app, on=workers[n % WORKERS], login=auth.login(taker.username, taker.password).token)
             tabs.append(tab)
         assert Counter(tab.worker for tab in tabs) == {pid: 20 // WORKERS for pid in workers}
         start = threading.Barrier(len(tabs))
