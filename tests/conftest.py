@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from reflex.istate.data import HeaderData
 from sqlalchemy import create_engine, text
 
-from services import dumps, runtime, seed
+from services import auth, dumps, runtime, seed
 from services.core import clock, db
 from services.seed import DEMO_SLOTS
 
@@ -130,6 +131,12 @@ def make_user(database: str):
         return info
 
     return factory
+
+
+def with_login(state, token: str):
+    """A state as its handlers see it on a socket whose handshake carried this login cookie."""
+    state.rx_router_headers = HeaderData(cookie=f"{auth.SESSION_COOKIE}={token}")
+    return state
 
 
 @pytest.fixture(scope="session")

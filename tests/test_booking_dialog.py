@@ -9,6 +9,7 @@ import pytest
 from services import auth, bookings, dates
 from services.core import clock
 from state.booking import BookingState
+from tests.conftest import with_login
 from tests.test_handler_guards import _call
 
 # Wednesday 2026-11-25, 16:35 in Moscow.
@@ -60,9 +61,7 @@ def test_the_month_grid_is_russian_whole_weeks_and_only_bookable_days_can_be_pic
 
 
 def _dialog(user) -> BookingState:
-    state = BookingState(_reflex_internal_init=True)
-    state.auth_token = auth.login(user.username, "correct-horse").token
-    return state
+    return with_login(BookingState(_reflex_internal_init=True), auth.login(user.username, "correct-horse").token)
 
 
 def test_the_dialog_opens_on_the_next_free_half_hour_in_dd_mm_yyyy(make_user, demo_slots):

@@ -11,6 +11,7 @@ from services.core.db import session_scope
 from services.core.errors import NotFound
 from services.core.models import AuditEvent, Slot
 from state.calendar import CalendarState
+from tests.conftest import with_login
 from tests.test_handler_guards import _call
 
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # 10:05 Moscow
@@ -121,9 +122,7 @@ def test_the_cancel_confirmation_names_the_slot_the_day_and_the_time(make_user, 
 
 
 def _calendar_of(user) -> CalendarState:
-    state = CalendarState(_reflex_internal_init=True)
-    state.auth_token = auth.login(user.username, "correct-horse").token
-    return state
+    return with_login(CalendarState(_reflex_internal_init=True), auth.login(user.username, "correct-horse").token)
 
 
 def test_hostile_calendar_events_change_nothing(make_user, demo_slots):

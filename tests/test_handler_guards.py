@@ -8,7 +8,6 @@ import inspect
 import pkgutil
 
 import reflex as rx
-from reflex.istate.data import HeaderData
 
 import state
 from services import auth, slots
@@ -20,6 +19,7 @@ from state.dashboard import DashboardState
 from state.profile import ProfileState
 from state.session import SessionEndState
 from state.usage import UsageState
+from tests.conftest import with_login
 
 # Handlers that may run without a login: they only open or close a dialog of the caller's own tab,
 # log in, or answer the login page. Anything else added to state/ must carry a guard.
@@ -125,12 +125,6 @@ def _call(cls, name: str, state, **payload):
     return [result]
 
 
-def _with_login(state, token: str):
-    """The state as a handler sees it on a socket whose handshake carried this login cookie."""
-    state.rx_router_headers = HeaderData(cookie=f"{auth.SESSION_COOKIE}={token}")
-    return state
-
-
 def test_a_stranger_is_sent_to_login_and_the_handler_body_does_not_run(make_user, demo_slots):
     state = DashboardState(_reflex_internal_init=True)
     (refusal,) = _call(DashboardState, "toggle_favourite", state, slot_id=demo_slots[0])
@@ -141,11 +135,11 @@ def test_a_stranger_is_sent_to_login_and_the_handler_body_does_not_run(make_user
 def test_a_regular_user_gets_the_admin_refusal_from_plain_async_and_generator_admin_handlers(make_user, demo_slots):
     anna = make_user("anna", password="correct-horse")
     token = auth.login(anna.username, "correct-horse").token
-    admin = _with_login(AdminState(_reflex_internal_init=True), token)
+    admin = with_login(AdminState(_reflex_internal_init=True), token)
     (refusal,) = _call(AdminState, "set_admin", admin, username=anna.username, value=True)
     assert REFUSED in repr(refusal)
     assert auth.login(anna.username, "correct-horse").user.is_admin is False
-    usage = _with_login(UsageState(_reflex_internal_init=True), token)
+    usage = with_login(UsageState(_reflex_internal_init=True), token)
     assert [REFUSED in repr(e) for e in _call(UsageState, "set_period", usage, period="month")] == [True]
     assert usage.period == "week"
     assert [REFUSED in repr(e) for e in _call(UsageState, "export_csv", usage)] == [True]
@@ -153,7 +147,7 @@ def test_a_regular_user_gets_the_admin_refusal_from_plain_async_and_generator_ad
 
 def test_a_logged_in_user_reaches_the_handler_body_with_the_payload_arguments(make_user, demo_slots):
     anna = make_user("anna", password="correct-horse")
-    state = _with_login(DashboardState(_reflex_internal_init=True), auth.login(anna.username, "correct-horse").token)
+    state = with_login(DashboardState(_reflex_internal_init=True), auth.login(anna.username, "correct-horse").token)
     assert _call(DashboardState, "toggle_favourite", state, slot_id=demo_slots[0]) == [None]
     assert state.favourites == [demo_slots[0]] == slots.favourites_of(anna.id)
     assert state.user_id == anna.id
