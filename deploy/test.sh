@@ -36,4 +36,6 @@ ruff format --check .
 log "import contracts"
 lint-imports --no-cache
 log "pytest"
-exec python -m pytest tests "$@"
+# A private base directory: a concurrent pytest (another checkout) prunes old pytest-of-<user>
+# directories, and with them the sockets of the dockerd this run started.
+exec python -m pytest tests --basetemp="$(mktemp -d /tmp/vdi-taxi-pytest.XXXXXX)" "$@"
