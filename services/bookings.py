@@ -76,7 +76,7 @@ def start_times(day: date | None = None) -> list[str]:
 
 def bookable_days() -> tuple[date, date]:
     """The first and last day a booking may start on."""
-    today = local(clock.now()).date()
+    today = clock.today()
     return today, today + timedelta(days=get_settings().booking.days_ahead)
 
 

@@ -149,7 +149,7 @@ def calendar_week(slot_id: str, monday: date, viewer_id: int) -> list[WeekDay]:
     slot_rows, booked, worked = _load(windows[0][0], windows[-1][1])
     if slot_id not in {s.id for s in slot_rows}:
         return []
-    today = clock.local(clock.now()).date()
+    today = clock.today()
     week = []
     for d, window in zip(days, windows, strict=True):
         bars = _place(booked, worked, window, viewer_id, {slot_id})[slot_id]

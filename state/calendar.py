@@ -13,10 +13,9 @@ from reflex_base.registry import RegistrationContext
 from services import bookings, calendar, dates
 from services.board import cards
 from services.calendar import CalendarRow, WeekDay
-from services.core import db
+from services.core import clock, db
 from services.core.errors import DomainError
 from services.core.settings import get_settings
-from state import day_picker
 from state.auth import AuthState, UserInfo, quietly, signed_in
 from state.board import notify_board_changed
 from state.day_picker import DayPicker
@@ -78,13 +77,13 @@ class CalendarState(DayPicker, AuthState):
         return next((o.name for o in self.slot_options if o.id == self.week_slot), "")
 
     def _day_range(self) -> tuple[date | None, date | None]:
-        return day_picker.today() - REACH, day_picker.today() + REACH
+        return clock.today() - REACH, clock.today() + REACH
 
     def _day_picked(self, caller: UserInfo, day: date):
         self._reload(caller.id)
 
     def _reload(self, user_id: int) -> None:
-        d = dates.parse_iso(self.day) or day_picker.today()
+        d = dates.parse_iso(self.day) or clock.today()
         self.day = d.isoformat()
         self.version = db.board_version()
         self.hours = calendar.hour_labels()
@@ -106,7 +105,7 @@ class CalendarState(DayPicker, AuthState):
     @signed_in
     def load(self, caller: UserInfo):
         if not self.day:
-            self.day = day_picker.today().isoformat()
+            self.day = clock.today().isoformat()
         self._reload(caller.id)
         self.feed_url = routes.calendar_feed(calendar.feed_token(caller.id))
         # A phone shows a few hours of the day at a time: bring the current one into view.
@@ -149,8 +148,8 @@ class CalendarState(DayPicker, AuthState):
             days = max(-31, min(31, int(days)))
         except (TypeError, ValueError):
             return
-        d = (dates.parse_iso(self.day) or day_picker.today()) + timedelta(days=days)
-        if abs(d - day_picker.today()) <= REACH:
+        d = (dates.parse_iso(self.day) or clock.today()) + timedelta(days=days)
+        if abs(d - clock.today()) <= REACH:
             self.day = d.isoformat()
             self._reload(caller.id)
 
@@ -183,7 +182,7 @@ class CalendarState(DayPicker, AuthState):
     @rx.event
     @signed_in(otherwise=quietly)
     def today(self, caller: UserInfo):
-        self.day = day_picker.today().isoformat()
+        self.day = clock.today().isoformat()
         self._reload(caller.id)
 
     @rx.event(background=True)

@@ -12,10 +12,6 @@ from services.dates import MonthView
 from state.auth import UserInfo, quietly, signed_in
 
 
-def today() -> date:
-    return clock.local(clock.now()).date()
-
-
 class DayPicker(rx.State, mixin=True):
     """The picked day (``day``, ISO) and the month the open picker shows.
 
@@ -41,14 +37,14 @@ class DayPicker(rx.State, mixin=True):
 
     def _show_month(self, month: date) -> None:
         lo, hi = self._day_range()
-        self.picker = dates.month_view(month, selected=dates.parse_iso(self.day), today=today(), lo=lo, hi=hi)
+        self.picker = dates.month_view(month, selected=dates.parse_iso(self.day), today=clock.today(), lo=lo, hi=hi)
 
     @rx.event
     @signed_in(otherwise=quietly)
     def set_picker_open(self, caller: UserInfo, value: bool):
         self.picker_open = bool(value)
         if self.picker_open:
-            self._show_month(dates.parse_iso(self.day) or today())
+            self._show_month(dates.parse_iso(self.day) or clock.today())
 
     @rx.event
     @signed_in(otherwise=quietly)
@@ -57,7 +53,7 @@ class DayPicker(rx.State, mixin=True):
             months = max(-12, min(12, int(months)))
         except (TypeError, ValueError):
             return
-        current = dates.parse_iso(self.picker.month) or today()
+        current = dates.parse_iso(self.picker.month) or clock.today()
         target = dates.shift_month(current, months)
         lo, hi = self._day_range()
         if (lo and target < lo.replace(day=1)) or (hi and target > hi):

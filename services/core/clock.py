@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from services.core.settings import get_settings
 
@@ -25,6 +25,11 @@ def freeze(at: datetime | None) -> None:
 def local(dt: datetime) -> datetime:
     """The moment in the configured timezone (times are stored in UTC, shown locally)."""
     return dt.astimezone(get_settings().tz)
+
+
+def today() -> date:
+    """Today's date where the people are (the configured timezone)."""
+    return local(now()).date()
 
 
 def hhmm(dt: datetime) -> str:
