@@ -19,9 +19,9 @@ from services.core.errors import DomainError
 from services.core.models import Booking, QueueEntry, Slot, SlotSession
 from services.core.plural import plural
 from services.core.settings import get_settings
+from services.dates import WEEKDAYS_SHORT
 
 PERIODS = {"day": "Сегодня", "week": "7 дней", "month": "30 дней"}
-WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 BUSY_PCT = 70.0
 IDLE_PCT = 10.0
 # From here the dashboard's «Загрузка сегодня» shows a category in amber (v4's threshold).
@@ -205,7 +205,7 @@ def compute(period: str, now: datetime) -> Utilisation:
     busy: dict[str, float] = defaultdict(float)
     busy_work: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
-    heat_seconds = [[0.0] * 24 for _ in WEEKDAYS]
+    heat_seconds = [[0.0] * 24 for _ in WEEKDAYS_SHORT]
     for slot_id, started, ended in works:
         a0, a1 = max(started, start), min(ended or end, end)
         if a1 <= a0:
@@ -339,7 +339,7 @@ def _history_note(rows: list[SlotUsage], history: datetime | None, needed: float
 
 def _hour_capacity(start: datetime, end: datetime) -> list[list[float]]:
     """Seconds each local weekday x hour cell exists within [start, end) (one slot's capacity)."""
-    cells = [[0.0] * 24 for _ in WEEKDAYS]
+    cells = [[0.0] * 24 for _ in WEEKDAYS_SHORT]
     _spread_by_hour(start, end, cells)
     return cells
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from services import analytics
+from services import analytics, dates
 from services.core.errors import DomainError
 from state.auth import AuthState, UserInfo, admin_only, quietly
 
@@ -99,10 +99,10 @@ class UsageState(AuthState):
         ]
         self.heat = [
             HeatRow(
-                weekday=analytics.WEEKDAYS[d],
+                weekday=dates.WEEKDAYS_SHORT[d],
                 cells=[
                     HeatCell(
-                        title=f"{analytics.WEEKDAYS[d]} {h:02d}:00 — занято {pct:.0f}%",
+                        title=f"{dates.WEEKDAYS_SHORT[d]} {h:02d}:00 — занято {pct:.0f}%",
                         background=_heat_colour(pct),
                     )
                     for h, pct in enumerate(report.heat[d])
