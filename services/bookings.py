@@ -7,6 +7,7 @@ hour in booking_cells, whose primary key (slot, half hour) cannot be taken twice
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -87,7 +88,8 @@ def next_free_start(slot_id: str, user_id: int) -> tuple[date, str] | None:
     shortest = timedelta(minutes=min(get_settings().booking.durations))
     first, last = bookable_days()
     with session_scope() as session:
-        horizon = (clock.now(), clock.now() + timedelta(days=get_settings().booking.days_ahead + 1))
+        now = clock.now()
+        horizon = (now, now + timedelta(days=get_settings().booking.days_ahead + 1))
         slot_taken = set(
             session.exec(
                 select(BookingCell.cell_start).where(
@@ -95,13 +97,15 @@ def next_free_start(slot_id: str, user_id: int) -> tuple[date, str] | None:
                 )
             ).all()
         )
-        own = session.exec(
-            select(UserBookingCell.cell_start).where(
-                UserBookingCell.user_id == user_id, UserBookingCell.cell_start.between(*horizon)
-            )
-        ).all()
+        own = Counter(
+            session.exec(
+                select(UserBookingCell.cell_start).where(
+                    UserBookingCell.user_id == user_id, UserBookingCell.cell_start.between(*horizon)
+                )
+            ).all()
+        )
     lanes = get_settings().max_direct_slots
-    own_full = {c for c in set(own) if own.count(c) >= lanes}
+    own_full = {c for c, n in own.items() if n >= lanes}
     day = first
     while day <= last:
         for start in start_times(day):
