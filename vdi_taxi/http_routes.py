@@ -55,9 +55,14 @@ def _portal_seen(token: str) -> bool:
     return True
 
 
+def _login_cookie(request: Request) -> str:
+    # Bounded like auth.token_from_cookies, the socket side's reading of the same cookie.
+    return request.cookies.get(auth.SESSION_COOKIE, "")[:2000]
+
+
 async def portal_presence(request: Request) -> JSONResponse:
     """Heartbeat of an open portal tab (assets/presence.js); the login cookie says whose."""
-    token = request.cookies.get(auth.SESSION_COOKIE, "")[:2000]
+    token = _login_cookie(request)
     return _presence_reply(bool(token) and await asyncio.to_thread(_portal_seen, token))
 
 
@@ -123,7 +128,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     """Revoke the login the cookie names (if still live) and clear the cookie. To the board, whose
     guard shows the login page (a page path loaded in full would gain a trailing slash)."""
-    await asyncio.to_thread(auth.logout, request.cookies.get(auth.SESSION_COOKIE, "")[:2000])
+    await asyncio.to_thread(auth.logout, _login_cookie(request))
     response = _go(routes.DASHBOARD)
     response.delete_cookie(auth.SESSION_COOKIE, **_cookie_options())
     return response
