@@ -1,7 +1,6 @@
 """Russian plural forms: «1 сессия», «4 сессии», «11 сессий», «21 сессия».
 
-The one rule every count shown to people goes through (components use the same rule on
-numbers that only the browser knows, see components/common.py ``count_of``).
+The one rule every count shown to people goes through.
 """
 
 from __future__ import annotations
