@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from services import bookings, idle, queue
+from services import bookings, idle, queue, sessions
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Room, Slot, SlotSession, User
@@ -45,7 +45,10 @@ class SlotCard:
     room_state: str = "ready"
     room_label: str = ""
     deadline_ms: int = 0
+    # Inside the warning window before the deadline: the session page warns and offers «Продлить».
     ending_soon: bool = False
+    # While ending soon: why «Продлить» would be refused (shown instead of the button), "" if allowed.
+    extend_refusal: str = ""
     # Set while the holder is warned of an idle release: when the slot will be released.
     idle_release_ms: int = 0
     booked_by_id: int = 0
@@ -85,6 +88,12 @@ def load_board() -> list[CategoryGroup]:
         booked_now, upcoming = bookings.board_bookings(session, now, day_end)
         offers = queue.current_offers(session, now)
         queues = queue.queue_sizes(session)
+        # Only sessions about to end are asked whether they may be extended (a few at a time).
+        refusals = {
+            work.id: sessions.extend_refusal(session, work, now)
+            for work, _ in running
+            if sessions.ending_soon(work, now)
+        }
     by_slot = {work.slot_id: (work, user) for work, user in running}
     groups: dict[str, CategoryGroup] = {}
     for slot in slots:
@@ -111,6 +120,8 @@ def load_board() -> list[CategoryGroup]:
                 session_id=work.id,
                 started_at_ms=_ms(work.started_at),
                 deadline_ms=_ms(work.deadline_at) if work.deadline_at else 0,
+                ending_soon=work.id in refusals,
+                extend_refusal=refusals.get(work.id, ""),
                 idle_release_ms=_ms(work.idle_warned_at + idle.grace()) if work.idle_warned_at else 0,
             )
         if (booked := booked_now.get(slot.id)) is not None:

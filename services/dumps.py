@@ -101,7 +101,7 @@ font-size:14px;vertical-align:top}}pre{{background:#f3f4f6;padding:1em;white-spa
 <h1>🔚 Сессия завершена</h1>
 <p><b>Сервис:</b> {html.escape(info.service_name)}<br><b>Сотрудник:</b> {html.escape(info.user_name)}<br>
 <b>Время:</b> {t(info.started_at)} – {t(info.ended_at) if info.ended_at else "—"} ({info.duration_label})<br>
-<b>Итог:</b> {html.escape(info.end_reason_label)}</p>
+<b>Причина:</b> {html.escape(info.end_reason_label)}</p>
 <h2>Посещённые страницы ({len(found.visits)})</h2><table><tr><th>Время</th><th>Заголовок</th><th>Адрес</th></tr>
 {rows}</table>
 <h2>Скачанные файлы ({len(file_names)})</h2><ul>{files or "<li>—</li>"}</ul>
@@ -156,9 +156,8 @@ def summary_text(info, pages: int, files: int, missing: list[str]) -> str:
         f"Время: {clock.hhmm(info.started_at)}–{clock.hhmm(info.ended_at) if info.ended_at else '—'}"
         f" ({info.duration_label})",
     ]
-    if info.end_reason and info.end_reason != "manual":
-        # Ended by something other than the person's own click: say what (e.g. «простой»).
-        lines.append(f"Итог: {info.end_reason_label}")
+    # Always say why: a session cut by the clock, an admin or idleness must not look like one's own click.
+    lines.append(f"Причина: {info.end_reason_label}")
     if pages:
         lines.append(f"📎 Вкладок: {pages}")
     if files:
@@ -247,7 +246,8 @@ def _record_failure(info, exc: OSError) -> None:
         outbox.enqueue(
             info.user_id,
             "dump",
-            f"🔚 Сессия завершена\nСлот: {info.service_name}\n⚠️ Архив сессии не сохранён: {reason}. "
+            f"🔚 Сессия завершена\nСлот: {info.service_name}\nПричина: {info.end_reason_label}\n"
+            f"⚠️ Архив сессии не сохранён: {reason}. "
             "Администраторы видят это в журнале.",
             f"dump:{info.id}",
             session=session,

@@ -21,16 +21,25 @@ from services.rooms import base as rooms
 log = logging.getLogger(__name__)
 
 
+# Why a session ended, in the words its owner reads on the page, in history and in Telegram.
+# One text per reason stored in SlotSession.end_reason (services.sessions and the scheduler).
 END_REASONS = {
-    "manual": "Завершено",
-    "admin_force": "Освобождён администратором",
-    "kicked": "Отключён",
-    "timeout": "Время истекло",
-    "room_error": "Ошибка комнаты",
-    "booking": "Началась чужая бронь",
+    "manual": "Вы завершили сессию",
+    "released": "Вы завершили сессию",
+    "timeout": "Истекло время сессии",
+    "booking": "Началась бронь другого сотрудника",
+    "admin_force": "Слот освободил администратор",
+    "kicked": "Администратор завершил все ваши сессии",
+    "idle": "Слот простаивал: вас не было ни в комнате, ни на портале",
+    "room_error": "Комната слота не запустилась",
     "deactivated": "Учётная запись отключена",
-    "idle": "простой",
 }
+UNKNOWN_END_REASON = "Сессия завершена"
+
+
+def end_reason_text(reason: str | None) -> str:
+    """The Russian text for a stored end reason; never the raw code."""
+    return END_REASONS.get(reason or "", UNKNOWN_END_REASON)
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class SessionInfo:
 
     @property
     def end_reason_label(self) -> str:
-        return END_REASONS.get(self.end_reason or "", self.end_reason or "")
+        return end_reason_text(self.end_reason) if self.ended_at is not None else ""
 
 
 def session_info(work: SlotSession, slot: Slot, user: User, with_url: bool = False) -> SessionInfo:

@@ -194,24 +194,48 @@ def _session_length(slot: Slot) -> timedelta:
     return timedelta(minutes=slot.max_session_minutes or get_settings().booking.session_max_minutes)
 
 
+def warn_window() -> timedelta:
+    """How long before its deadline a session warns its holder (and may be extended)."""
+    return timedelta(minutes=get_settings().booking.warn_minutes)
+
+
+def ending_soon(work: SlotSession, now: datetime) -> bool:
+    """The running session is inside its warning window (or the scheduler has already warned)."""
+    if work.ended_at is not None or work.deadline_at is None:
+        return False
+    return work.warned_at is not None or work.deadline_at <= now + warn_window()
+
+
+def _extension(session: Session, work: SlotSession, now: datetime) -> tuple[str, datetime | None]:
+    """Why the running session cannot be extended ("" if it can), and its deadline after an extension."""
+    if work.extended:
+        return "Сессию можно продлить только один раз", None
+    if queue.has_waiting(session, work.slot_id):
+        return "Продлить нельзя: слот ждут в очереди", None
+    slot = session.get(Slot, work.slot_id)
+    assert slot is not None and work.deadline_at is not None
+    upcoming = bookings.next_booking(session, work.slot_id, now, exclude_user=work.user_id)
+    if upcoming is not None and upcoming.starts_at <= work.deadline_at:
+        return f"Продлить нельзя: в {clock.hhmm(upcoming.starts_at)} начинается бронь", None
+    new_deadline = work.deadline_at + _session_length(slot)
+    if upcoming is not None and upcoming.starts_at < new_deadline:
+        new_deadline = upcoming.starts_at
+    return "", new_deadline
+
+
+def extend_refusal(session: Session, work: SlotSession, now: datetime) -> str:
+    """What the session page shows instead of «Продлить» when an extension would be refused."""
+    return _extension(session, work, now)[0]
+
+
 def extend_session(user_id: int, slot_id: str) -> SessionInfo:
     """One extension by the default length, if nobody waits and no booking is in the way."""
     slot_id = validate_slot_id(slot_id)
     with session_scope() as session:
         work = _my_running(session, user_id, slot_id)
-        if work.extended:
-            raise DomainError("Сессию можно продлить только один раз")
-        if queue.has_waiting(session, slot_id):
-            raise DomainError("Продлить нельзя: слот ждут в очереди")
-        slot = session.get(Slot, slot_id)
-        assert slot is not None and work.deadline_at is not None
-        length = _session_length(slot)
-        upcoming = bookings.next_booking(session, slot_id, clock.now(), exclude_user=user_id)
-        new_deadline = work.deadline_at + length
-        if upcoming is not None and upcoming.starts_at <= work.deadline_at:
-            raise DomainError(f"Продлить нельзя: в {clock.hhmm(upcoming.starts_at)} начинается бронь")
-        if upcoming is not None and upcoming.starts_at < new_deadline:
-            new_deadline = upcoming.starts_at
+        refusal, new_deadline = _extension(session, work, clock.now())
+        if refusal:
+            raise DomainError(refusal)
         result = session.exec(
             update(SlotSession)
             .where(SlotSession.id == work.id, SlotSession.extended.is_(False), SlotSession.ended_at.is_(None))

@@ -35,6 +35,8 @@ class SessionPageState(AuthState):
     template_url: str = ""
     # Whether the session's work (pages, files, screenshot) will reach the person's Telegram.
     telegram_linked: bool = False
+    # Why the session ended (once it has): the ended overlay says so before moving to the summary.
+    end_reason: str = ""
 
     @rx.event
     @signed_in
@@ -42,6 +44,7 @@ class SessionPageState(AuthState):
         slot_id = str(self.router.page.params.get("slot", ""))
         self.error = ""
         self.session_id = 0
+        self.end_reason = ""
         self.loaded_version = db.board_version()
         try:
             work = sessions.ensure_access(session_views.my_session_on_slot(caller.id, slot_id))
@@ -113,16 +116,24 @@ class SessionPageState(AuthState):
     @rx.event(background=True)
     @signed_in(otherwise=quietly)
     async def leave_after_end(self, caller: UserInfo):
-        """The session was ended elsewhere: show why, then go to its summary."""
-        await asyncio.sleep(4)
+        """The session was ended elsewhere (or by the clock): show why, then go to its summary."""
         async with self:
             session_id = self.session_id
+        if not session_id:
+            return
+        try:
+            ended = await asyncio.to_thread(session_views.session_for_viewer, session_id, caller.id, False)
+        except DomainError:
+            return
+        if ended.ended_at is None:
+            return
+        async with self:
+            self.end_reason = ended.end_reason_label
+        await asyncio.sleep(4)
+        async with self:
             # The person may have left the page meanwhile; do not drag them back.
             still_here = self.router.url.path.rstrip("/") == routes.session_page(self.slot_id)
-        if not session_id or not still_here:
-            return
-        ended = await asyncio.to_thread(session_views.get_session, session_id)
-        if ended.ended_at is not None:
+        if still_here:
             yield rx.redirect(routes.session_end_page(session_id))
 
 

@@ -22,6 +22,7 @@ from services.rooms.demo import demo_room_heartbeat
 from vdi_taxi.http_routes import ROUTES
 
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # 10:05 Moscow
+IDLE_REASON = "Слот простаивал: вас не было ни в комнате, ни на портале"
 
 
 @pytest.fixture(autouse=True)
@@ -65,13 +66,13 @@ def test_an_unattended_session_is_warned_then_released_as_idle_and_the_queue_mov
     done = scheduler.run_due(_at(20))
     assert done["ended_idle"] == 1
     ended = session_views.get_session(work.id)
-    assert ended.end_reason == "idle" and ended.end_reason_label == "простой"
+    assert ended.end_reason == "idle" and ended.end_reason_label == IDLE_REASON
     # The dump is collected as for any ending, and its Telegram summary says why the session ended.
     with session_scope() as session:
         assert session.get(Dump, work.id).status == "ready"
     [summary] = _notes(anna.id, "dump")
-    assert "Итог: простой" in summary.text
-    assert session_views.history_of(anna.id)[0].reason == "простой"
+    assert f"Причина: {IDLE_REASON}" in summary.text
+    assert session_views.history_of(anna.id)[0].reason == IDLE_REASON
     # The queue moves on: the slot is offered to Boris, and nothing happens twice.
     assert board.cards()["ppx-1"].offered_to_name == "Boris"
     assert scheduler.run_due(_at(21))["ended_idle"] == 0

@@ -112,7 +112,7 @@ def test_a_take_reaches_another_users_tab_within_a_second_and_release_ends_the_s
     summary = page_a.locator("[data-testid=session-summary]")
     expect(summary).to_contain_text("Nano Banana Pro")
     expect(summary).to_contain_text("меньше минуты")
-    expect(summary).to_contain_text("Завершено")
+    expect(summary).to_contain_text("Вы завершили сессию")
     shot(page_a, "session-end")
     expect(_card(page_b, "nbp")).to_have_attribute("data-busy", "false", timeout=1000)
     # The room URL was a one-time credential: it is dead now.
@@ -136,7 +136,7 @@ def test_admin_force_release_is_noticed_on_the_users_session_page(live_app, new_
     expect(page_a.locator("[data-testid=session-ended-overlay]")).to_be_visible(timeout=3000)
     shot(page_a, "session-ended-elsewhere")
     page_a.wait_for_url(f"{live_app.url}/session-end/*", timeout=10_000)
-    expect(page_a.locator("[data-testid=session-summary]")).to_contain_text("Освобождён администратором")
+    expect(page_a.locator("[data-testid=session-summary]")).to_contain_text("Слот освободил администратор")
 
 
 def test_favourite_star_persists_across_reloads(live_app, new_context, account):

@@ -52,7 +52,7 @@ def test_on_postgresql_a_take_shows_in_another_tab_and_a_release_frees_the_slot(
     page_a.get_by_role("button", name="Освободить").click()
     page_a.get_by_role("button", name="Да, завершить").click()
     page_a.wait_for_url(f"{live_app.url}/session-end/*")
-    expect(page_a.locator("[data-testid=session-summary]")).to_contain_text("Завершено")
+    expect(page_a.locator("[data-testid=session-summary]")).to_contain_text("Вы завершили сессию")
     expect(_card(page_b, "nbp")).to_have_attribute("data-busy", "false", timeout=1000)
     # The session is on record in PostgreSQL, where this test process reads it too.
     assert live_app.env["VDI_DATABASE_URL"].startswith("postgresql")

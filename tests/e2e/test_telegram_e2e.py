@@ -68,6 +68,6 @@ def test_release_sends_the_summary_and_the_zip_to_the_linked_chat(live_app, new_
     page.goto(f"{live_app.url}/profile")
     row = page.locator("[data-testid=history-row]").first
     expect(row).to_contain_text("NotebookLM + Drive")
-    expect(row).to_contain_text("Завершено")
+    expect(row).to_contain_text("Вы завершили сессию")
     expect(row.get_by_role("link").first).to_have_attribute("href", href)
     shot(page, "profile-history")

@@ -5,6 +5,7 @@ import reflex as rx
 from components import theme
 from components.common import confirm, elapsed, error_box
 from components.layout import protected_page
+from components.session_warning import ended_reason, session_warning
 from services.board import SlotCard
 from state.auth import AuthState
 from state.board import card, feed_ids, feed_version
@@ -151,30 +152,6 @@ def _switcher() -> rx.Component:
     )
 
 
-def _ending_banner() -> rx.Component:
-    """Shown once the scheduler has warned: time left, and the one extension."""
-    return rx.cond(
-        card(SessionPageState.slot_id).ending_soon & ~_ended_elsewhere(),
-        rx.hstack(
-            rx.icon("timer", size=18),
-            rx.text(
-                "Сессия закончится через ",
-                elapsed(card(SessionPageState.slot_id).deadline_ms, "countdown", class_name="mono"),
-                ". Сохраните работу.",
-                size="2",
-            ),
-            rx.spacer(),
-            rx.button("Продлить", size="1", variant="soft", color_scheme="amber", on_click=SessionPageState.extend),
-            align="center",
-            width="100%",
-            padding="0.4em 1em",
-            background="rgba(245, 158, 11, 0.15)",
-            color="#fbbf24",
-            data_testid="ending-banner",
-        ),
-    )
-
-
 def _idle_banner() -> rx.Component:
     """Shown once the scheduler found the session unattended: time to come back, and «Я здесь»."""
     return rx.cond(
@@ -205,11 +182,7 @@ def _ended_overlay() -> rx.Component:
         rx.vstack(
             rx.icon("circle-stop", size=40, color=theme.BUSY),
             rx.heading("Сессия завершена", size="5"),
-            rx.text(
-                "Слот освобождён в другом месте — администратором или в другой вкладке. Переходим к итогам сессии…",
-                color=theme.MUTED,
-                text_align="center",
-            ),
+            ended_reason(),
             rx.link(rx.button("Вернуться на дашборд", variant="soft"), href=routes.DASHBOARD),
             align="center",
             spacing="3",
@@ -241,7 +214,7 @@ def session_page() -> rx.Component:
             rx.vstack(
                 _top_bar(),
                 _switcher(),
-                _ending_banner(),
+                session_warning(_ended_elsewhere()),
                 _idle_banner(),
                 rx.box(
                     rx.cond(
@@ -358,7 +331,7 @@ def session_end_page() -> rx.Component:
                         _row("Сервис", SessionEndState.service_name),
                         _row("Время", SessionEndState.time_range),
                         _row("Длительность", SessionEndState.duration),
-                        _row("Итог", SessionEndState.reason),
+                        _row("Причина", SessionEndState.reason),
                         width="100%",
                         spacing="3",
                         padding="1.25em",
