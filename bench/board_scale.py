@@ -79,6 +79,24 @@ def rss_mb(pgid: int) -> float:
     return total / 2**20
 
 
+def pss_mb(pgid: int) -> float:
+    """Proportional set size of the process group: pages shared by the supervisor and its forked
+    worker count once, split between them (a plain RSS sum counts them twice)."""
+    total = 0
+    for pid in _group_pids(pgid):
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def memory_mb(pgid: int) -> dict[str, float]:
+    return {"rss": round(rss_mb(pgid), 1), "pss": round(pss_mb(pgid), 1)}
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -200,7 +218,7 @@ class Bench:
         self, tabs: int, small: int, rounds: int, burst: int, churn: int, expiry_wait: float, passes: int
     ) -> dict:
         await wait_idle(self.pgid)
-        self.log("rss_idle_mb_fresh", rss_mb(self.pgid))
+        self.log("memory_idle_mb_fresh", memory_mb(self.pgid))
         self.log("rss_idle_by_process_mb", rss_by_process(self.pgid))
 
         watchers = await open_tabs(self.url, self.watch_token, small)
@@ -217,7 +235,7 @@ class Bench:
             f"connect_{tabs}_tabs",
             {"cpu_s": cpu_seconds(self.pgid) - cpu0, "all_boards_s": boards_at, "idle_s": boards_at + idle_after},
         )
-        self.log(f"rss_mb_with_{tabs}_tabs", rss_mb(self.pgid))
+        self.log(f"memory_mb_with_{tabs}_tabs", memory_mb(self.pgid))
         self.log(f"with_{tabs}_tabs", await self.fan_out(watchers, rounds))
         await close_tabs(watchers)
 
@@ -229,10 +247,10 @@ class Bench:
         for n in range(1, (passes if churn else 1) + 1):
             if churn:
                 self.log(f"churn_pass_{n}", await self.churn(churn))
-                self.log(f"rss_mb_right_after_churn_pass_{n}", rss_mb(self.pgid))
+                self.log(f"memory_mb_right_after_churn_pass_{n}", memory_mb(self.pgid))
             await asyncio.sleep(expiry_wait)
             await wait_idle(self.pgid)
-            self.log(f"rss_mb_after_tabs_closed_and_expired_pass_{n}", rss_mb(self.pgid))
+            self.log(f"memory_mb_after_tabs_closed_and_expired_pass_{n}", memory_mb(self.pgid))
         if churn:
             watchers = await open_tabs(self.url, self.watch_token, small)
             self.log(f"after_churn_{small}_tabs", await self.fan_out(watchers, rounds))

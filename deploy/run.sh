@@ -12,4 +12,4 @@ if [ "${VDI_ENV:-development}" != production ] && [ "${VDI_DEMO_DATA:-1}" != 0 ]
   python -m vdi_taxi.manage seed-demo
 fi
 log "starting on http://localhost:${VDI_PORT:-3000}"
-exec reflex run --env prod --single-port
+exec python -m vdi_taxi.manage serve

@@ -173,7 +173,7 @@ def start_live_app(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port"],
+            [sys.executable, "-m", "vdi_taxi.manage", "serve"],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 from services import auth, runtime, seed, users
@@ -82,10 +83,29 @@ def cmd_list_users(_: argparse.Namespace) -> None:
         print(f"{u.username:<20} {u.name:<30} {flags}")
 
 
+# How the app process allocates memory. CPython's own small-object allocator can return an arena
+# to the system only when every object in it is gone, so after a busy hour (thousands of tabs'
+# states created and expired) one survivor per arena keeps the peak for good. With glibc malloc
+# and few arenas, the malloc_trim that follows a batch of expired tabs (state/board.py) gives
+# the freed pages back. An operator's own values win.
+MEMORY_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
+SERVE_ARGS = ["-m", "reflex", "run", "--env", "prod", "--single-port"]
+
+
+def serve_env(base: dict[str, str]) -> dict[str, str]:
+    return {**MEMORY_ENV, **base}
+
+
+def cmd_serve(_: argparse.Namespace) -> None:
+    # exec, not a child: the process group, signals and the exit code stay the app's own.
+    os.execve(sys.executable, [sys.executable, *SERVE_ARGS], serve_env(dict(os.environ)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m vdi_taxi.manage", description="VDI Такси: команды оператора")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="создать или обновить схему базы").set_defaults(func=cmd_migrate)
+    sub.add_parser("serve", help="запустить приложение (сборка и сервер)").set_defaults(func=cmd_serve)
     sub.add_parser("seed-demo", help="загрузить демо-слоты и демо-учётки").set_defaults(func=cmd_seed_demo)
     sub.add_parser("demo-info", help="показать демо-учётки и их 2FA").set_defaults(func=cmd_demo_info)
     sub.add_parser("list-users", help="список пользователей").set_defaults(func=cmd_list_users)
