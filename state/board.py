@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import dataclasses
 import gc
 import logging
@@ -35,7 +34,7 @@ from reflex_base.vars.base import VarData
 
 from services import auth
 from services.board import CategoryGroup, SlotCard, load_board
-from services.core import db
+from services.core import db, memory
 from services.core.settings import get_settings
 from services.core.status import engine_problem
 from state.auth import login_token
@@ -49,12 +48,6 @@ MEMBER_CHECK_SECONDS = 30.0
 # Hand freed memory back to the system once this many tabs' states have expired.
 TRIM_AFTER_FREED = 50
 board_changed = asyncio.Event()
-
-
-def _malloc_trim() -> None:
-    """glibc keeps freed heap pages; give them back (no-op elsewhere)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def notify_board_changed() -> None:
@@ -221,7 +214,7 @@ class BoardHub:
         if count + TRIM_AFTER_FREED <= self.peak_states:
             log.info("%d closed tabs' state expired; %d tabs held", self.peak_states - count, count)
             gc.collect()
-            _malloc_trim()
+            memory.trim()
             self.peak_states = count
         self.peak_states = max(self.peak_states, count)
 
