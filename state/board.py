@@ -11,8 +11,12 @@ frontend merges into the substate key by key; an unchanged board sends nothing.
 Several workers: every worker runs its own publisher against the same database
 version, and a room only holds that worker's own sockets, so each worker emits
 to its tabs and no frame crosses workers. Handlers in this process wake the
-publisher at once via ``notify_board_changed``; other workers see the change on
-their next poll (``VDI_BOARD_POLL_MS``).
+publisher at once via ``notify_board_changed``. Every commit that bumps the
+version, in any worker or process (handlers, scheduler, room upkeep), also rings
+a bell on Redis pub/sub (``services.core.board_signal``) that wakes every
+worker's publisher; the poll (``VDI_BOARD_POLL_MS``) stays as the safety net and
+is all there is without Redis. The cost per change is one board read per worker
+and one frame per tab, whatever the number of workers or tabs.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from reflex_base.vars.base import VarData
 
 from services import auth
 from services.board import CategoryGroup, SlotCard, load_board
-from services.core import db, memory
+from services.core import board_signal, db, memory
 from services.core.settings import get_settings
 from services.core.status import engine_problem
 from state.auth import login_token
@@ -226,9 +230,20 @@ async def publish_board(app) -> None:
     """Lifespan task: keep every joined tab's board equal to the database."""
     hub.app = app
     interval = get_settings().board_poll_seconds
+    keepalive_every = max(5.0, app_token_expiry() / 4)
+    # Several workers on Redis: a change committed by any of them wakes this one at once.
+    bell = asyncio.create_task(board_signal.listen(notify_board_changed))
+    try:
+        await _publish_loop(interval, keepalive_every)
+    finally:
+        bell.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bell
+
+
+async def _publish_loop(interval: float, keepalive_every: float) -> None:
     last_version: int | None = None
     last_check = time.monotonic()
-    keepalive_every = max(5.0, app_token_expiry() / 4)
     last_keepalive = time.monotonic()
     while True:
         with contextlib.suppress(asyncio.TimeoutError):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import redis
 from reflex.istate.data import HeaderData
 from sqlalchemy import create_engine, text
 
@@ -19,6 +20,19 @@ from services.core import clock, db
 from services.seed import DEMO_SLOTS
 
 POSTGRES_ADMIN_URL = os.environ.get("VDI_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("VDI_TEST_REDIS_URL", "").rstrip("/")
+
+
+def empty_redis_db(url: str = REDIS_URL) -> int:
+    """A Redis database nobody uses right now, so the test neither reads nor wipes anyone's keys."""
+    for number in range(15, 0, -1):
+        client = redis.Redis.from_url(f"{url}/{number}")
+        try:
+            if client.dbsize() == 0:
+                return number
+        finally:
+            client.close()
+    pytest.skip(f"no empty Redis database at {url}")
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,8 @@ import httpx
 import socketio
 
 from services.auth import SESSION_COOKIE
+from state.board import BoardFeed
+from tests.live_server import LiveApp, serving_pid
 from vdi_taxi import routes
 
 NAMESPACE = "/_event"
@@ -24,6 +26,13 @@ HYDRATE = f"{ROOT_STATE}.hydrate"
 # What the frontend sends first on every (re)connect: the state snapshot and the page's on_load.
 HYDRATE_AND_LOAD = f"{ROOT_STATE}.hydrate_and_load"
 UPDATE_VARS = f"{ROOT_STATE}.reflex___state____update_vars_internal_state.update_vars_internal"
+
+
+def board_frames(messages: list[str]) -> list[dict]:
+    """The board feed's deltas among received messages."""
+    feed = BoardFeed.get_full_name()
+    frames = [json.loads(m) for m in messages]
+    return [f["delta"][feed] for f in frames if feed in (f.get("delta") or {})]
 
 
 class RawClient:
@@ -93,12 +102,12 @@ class RawClient:
             self.arrivals.append((time.time(), text))
             self._got.notify_all()
 
-    def send(self, name: str, payload: dict, path: str = "/") -> None:
-        self.sio.emit(
-            "event",
-            {"name": name, "payload": payload, "router_data": {"pathname": path, "asPath": path}},
-            namespace=NAMESPACE,
-        )
+    def send(self, name: str, payload: dict, path: str = "/", query: dict[str, str] | None = None) -> None:
+        """`query`: the route's parameters, as the frontend sends them (e.g. {"slot": "ppx-1"})."""
+        router_data: dict = {"pathname": path, "asPath": path}
+        if query:
+            router_data["query"] = query
+        self.sio.emit("event", {"name": name, "payload": payload, "router_data": router_data}, namespace=NAMESPACE)
 
     def hydrate(self, path: str = "/") -> str:
         """Ask for the whole state, as a page does when its socket connects; the snapshot sent."""
@@ -113,12 +122,13 @@ class RawClient:
         assert ok, f"no server message containing {text!r}; got {self.received[-3:]}"
         return next(m for m in self.received[since:] if text in m)
 
-    def wait_for_any(self, texts: tuple[str, ...], timeout: float = 10) -> str:
-        """The first server message containing any of `texts` (e.g. a success or a refusal)."""
+    def wait_for_any(self, texts: tuple[str, ...], timeout: float = 10, since: int = 0) -> str:
+        """The first server message (from index `since` on) containing any of `texts` (e.g. a
+        success or a refusal)."""
         with self._got:
-            ok = self._got.wait_for(lambda: any(t in m for m in self.received for t in texts), timeout=timeout)
+            ok = self._got.wait_for(lambda: any(t in m for m in self.received[since:] for t in texts), timeout=timeout)
         assert ok, f"no server message containing any of {texts!r}; got {self.received[-3:]}"
-        return next(m for m in self.received if any(t in m for t in texts))
+        return next(m for m in self.received[since:] if any(t in m for t in texts))
 
     def log_in(self, token: str) -> None:
         """What a browser does once it holds the login cookie: the next page load opens a new
@@ -148,3 +158,36 @@ class RawClient:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+def connect_on(
+    app: LiveApp, on: int | None = None, avoid: int | None = None, token: str | None = None, login: str | None = None
+) -> RawClient:
+    """A client served by app worker `on` (or by any worker but `avoid`): connect until the kernel
+    hands the connection to such a worker. `login`: the login cookie its handshake carries."""
+    # Which worker accepts a connection is the kernel's choice, and a busy worker loses most races:
+    # try up to a bounded number of connections, each closed at once when it landed elsewhere.
+    for _ in range(300):
+        client = RawClient(app.url, token=token, login=login)
+        pid = serving_pid(app, client.local_port)
+        if pid is not None and (on is None or pid == on) and pid != avoid:
+            client.worker = pid  # type: ignore[attr-defined]
+            return client
+        client.close()
+    raise AssertionError(f"no connection landed on worker {on} (avoiding {avoid})")
+
+
+def worker_pids(app: LiveApp, expected: int) -> list[int]:
+    """The app's worker processes, found by connecting until `expected` different ones answered."""
+    seen: set[int] = set()
+    clients = []
+    try:
+        for _ in range(100):
+            clients.append(connect_on(app))
+            seen.add(clients[-1].worker)
+            if len(seen) == expected:
+                return sorted(seen)
+    finally:
+        for client in clients:
+            client.close()
+    raise AssertionError(f"only workers {seen} answered; expected {expected}")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
-from services.core import files
+from services.core import board_signal, files
 from services.core.errors import Unavailable
 from services.core.models import BoardVersion
 from services.core.settings import get_settings
@@ -119,8 +119,25 @@ def migrate(url: str | None = None) -> None:
 
 
 def bump_board_version(session: Session) -> None:
-    """Mark the live board stale; every process re-reads it on its next poll."""
+    """Mark the live board stale; every process re-reads it on its next poll, or at once once
+    the commit has rung the board bell (several workers on Redis)."""
     session.exec(update(BoardVersion).where(BoardVersion.id == 1).values(version=BoardVersion.version + 1))
+    session.info[_BOARD_BUMPED] = True
+
+
+_BOARD_BUMPED = "vdi_board_bumped"
+
+
+@event.listens_for(Session, "after_commit")
+def _ring_after_board_commit(session: Session) -> None:
+    # After the commit, never before: a worker woken earlier would read the old board.
+    if session.info.pop(_BOARD_BUMPED, False):
+        board_signal.ring()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_bump(session: Session) -> None:
+    session.info.pop(_BOARD_BUMPED, None)
 
 
 def board_version() -> int:

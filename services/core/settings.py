@@ -327,6 +327,11 @@ class Settings(_Env):
     def board_poll_seconds(self) -> float:
         return self.board_poll_ms / 1000
 
+    @property
+    def redis_url(self) -> str:
+        """Reflex's Redis (tab state of several workers), also the board's bell between them."""
+        return os.environ.get("REFLEX_REDIS_URL", "").strip()
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.production and self.secret_key and len(self.secret_key) < MIN_SECRET_LENGTH:
@@ -337,7 +342,7 @@ class Settings(_Env):
             )
         if self.production and self.bcrypt_rounds < 12:
             raise ValueError("VDI_BCRYPT_ROUNDS below 12 is only allowed outside production")
-        if self.workers > 1 and not os.environ.get("REFLEX_REDIS_URL"):
+        if self.workers > 1 and not self.redis_url:
             raise ValueError(
                 "VDI_WORKERS above 1 needs REFLEX_REDIS_URL: without Redis each worker would keep its own tabs"
             )

@@ -42,8 +42,10 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeTelegr
 @pytest.fixture(autouse=True)
 def _use_live_database(live_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point this test process's services at the live app's database and secret."""
-    for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS", "VDI_DATABASE_URL"):
-        if key in live_app.env:  # an app on PostgreSQL names its database; one on SQLite keeps it in its data dir
+    # An app on PostgreSQL names its database (one on SQLite keeps it in its data dir); one on Redis
+    # names it, so a change this process commits rings the board bell as the scheduler's would.
+    for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS", "VDI_DATABASE_URL", "REFLEX_REDIS_URL"):
+        if key in live_app.env:
             monkeypatch.setenv(key, live_app.env[key])
     runtime.reset()
     yield

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 from playwright.sync_api import expect
 
 from services import auth, sessions
 from state.board import BoardFeed
 from state.dashboard import DashboardState
 from tests.e2e.conftest import login, shot
-from tests.reflex_client import RawClient
+from tests.reflex_client import RawClient, board_frames
 
 FEED = BoardFeed.get_full_name()
-
-
-def _feed_frames(client: RawClient, start: int = 0) -> list[dict]:
-    frames = [json.loads(m) for m in client.received[start:]]
-    return [f["delta"][FEED] for f in frames if FEED in (f.get("delta") or {})]
 
 
 def test_a_tab_that_was_offline_for_30_seconds_shows_the_current_board_after_it_reconnects(
@@ -63,7 +56,7 @@ def test_a_socket_that_never_logged_in_gets_no_board_even_when_it_asks_by_hand(l
         holder_id = auth.login(holder.username, holder.password).user.id
         sessions.take_slot(holder_id, "ppx-1")
         sessions.release_slot(holder_id, "ppx-1")
-        assert not _feed_frames(anonymous), "an anonymous socket received board data"
+        assert not board_frames(anonymous.received), "an anonymous socket received board data"
         assert all("ppx-1" not in m and "layout" not in m for m in anonymous.received)
     finally:
         anonymous.close()
@@ -89,7 +82,7 @@ def test_a_take_reaches_other_tabs_as_one_small_frame_with_only_that_card_and_a_
         # The first thing the watcher heard after the no-op is the take itself, in one frame.
         assert len(frames) == 1, frames
         assert len(frames[0].encode()) <= 2048
-        keys = set(_feed_frames(tab, mark)[0])
+        keys = set(board_frames(tab.received[mark:])[0])
         assert keys == {"c_gpt-1", "v"}, keys
     finally:
         tab.close()
