@@ -5,6 +5,10 @@ which cuts every open connection. Ten workers keep making the requests people ma
 (board, take, release, book, cancel). During the outage they get the Russian
 "temporarily unavailable" message and nothing else; no worker dies; afterwards every
 worker succeeds again on the same engine (no restart), and the data is consistent.
+
+The same through the production app with two backend workers on Redis: open tabs get the
+message, no app worker dies, and the same tabs with the same logins go on working after
+the restart, the live board included.
 """
 
 from __future__ import annotations
@@ -17,15 +21,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import redis
 from sqlalchemy import func
 from sqlmodel import select
 
-from services import board, bookings, runtime, seed, sessions, users
+from services import auth, board, bookings, runtime, seed, sessions, users
 from services.core import clock, db
 from services.core.db import DB_DOWN, session_scope
 from services.core.errors import DomainError, Unavailable
 from services.core.models import SlotSession
+from state.board import BoardFeed
+from state.dashboard import DashboardState
+from tests.conftest import REDIS_URL, empty_redis_db
 from tests.faults.private_postgres import PrivatePostgres, available
+from tests.live_server import start_live_app
+from tests.reflex_client import board_frames, connect_on, worker_pids
 
 NOW = datetime(2026, 11, 25, 7, 5, tzinfo=UTC)  # Wednesday 10:05 in Moscow
 SLOTS = ["ppx-1", "ppx-2", "ppx-3", "gem-dt", "nbp"]
@@ -138,3 +148,63 @@ def test_a_postgres_restart_under_ten_users_gives_a_russian_message_and_service_
         ).all()
     assert all(n == 1 for _, n in per_slot), per_slot
     assert all(n == 1 for _, n in per_user), per_user
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="VDI_TEST_REDIS_URL is not set (deploy/test.sh sets it)")
+def test_a_postgres_restart_under_two_app_workers_fails_requests_clearly_and_keeps_workers_and_logins(
+    postgres: PrivatePostgres, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    number = empty_redis_db()
+    take = f"{DashboardState.get_full_name()}.take"
+    try:
+        with start_live_app(
+            tmp_path / "app",
+            tmp_path / "app.log",
+            web_dir="pg-restart",
+            VDI_DATABASE_URL=postgres.url,
+            REFLEX_REDIS_URL=f"{REDIS_URL}/{number}",
+            VDI_WORKERS="2",
+        ) as app:
+            for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS"):
+                monkeypatch.setenv(key, app.env[key])
+            runtime.reset()
+            person = users.create_user("tamara", "Тамара", "correct-horse")
+            users.mark_onboarded(person.id)
+            token = auth.login("tamara", "correct-horse").token
+            workers = worker_pids(app, 2)
+            tabs = [connect_on(app, on=pid, login=token) for pid in workers]
+            board_tab = tabs[1]
+            board_tab.send(f"{BoardFeed.get_full_name()}.join", {})
+            board_tab.wait_for('"layout"')
+
+            postgres.stop()
+            for tab in tabs:
+                mark = len(tab.received)
+                tab.send(take, {"slot_id": "ppx-1"})
+                tab.wait_for(DB_DOWN, since=mark)
+            postgres.start()
+
+            # The same tabs, with the same login, on the same workers: no restart, no new login.
+            mark = len(board_tab.received)
+            deadline = time.monotonic() + 30
+            while True:
+                since = len(tabs[0].received)
+                tabs[0].send(take, {"slot_id": "ppx-1"})
+                answer = tabs[0].wait_for_any(("/session/ppx-1", DB_DOWN, "/login"), since=since, timeout=10)
+                if "/session/ppx-1" in answer:
+                    break
+                assert "/login" not in answer, "the restart lost the login"
+                assert time.monotonic() < deadline, "the app did not recover after PostgreSQL came back"
+                time.sleep(0.5)  # a person clicking again
+            # The other worker's board tab hears of it: its publisher came through the outage.
+            deadline = time.monotonic() + 10
+            while not any((d.get("c_ppx-1") or {}).get("busy") for d in board_frames(board_tab.received[mark:])):
+                assert time.monotonic() < deadline, "the board stopped after the restart"
+                board_tab.wait_for('"c_ppx-1"', since=len(board_tab.received), timeout=deadline - time.monotonic())
+            assert worker_pids(app, 2) == workers, "an app worker died or was replaced"
+            for tab in tabs:
+                tab.close()
+    finally:
+        client = redis.Redis.from_url(f"{REDIS_URL}/{number}")
+        client.flushdb()
+        client.close()
