@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -19,12 +20,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.tab_client import FEED, Tab, taker_process
 from services import auth, runtime, sessions, users
 from state.dashboard import DashboardState
-from tests.live_server import ROOT, start_live_app
+from tests.live_server import ROOT, LiveApp, start_live_app
 
 TAKE = f"{DashboardState.get_full_name()}.take"
 SLOT = "ppx-2"
@@ -267,6 +269,28 @@ def _arrival(tab: Tab, substate: str, key: str) -> float:
     return next(t for t, _, f in tab.frames if key in _delta(f, substate))
 
 
+@contextlib.contextmanager
+def bench_on(app: LiveApp) -> Iterator[Bench]:
+    """A Bench against a live app: its accounts made, the taker's own tab in a process of its own."""
+    for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS", "VDI_DATABASE_URL"):
+        if key in app.env:
+            os.environ[key] = app.env[key]
+    runtime.reset()
+    bench = Bench(app.url, app.pid)
+    bench.accounts()
+    parent, child = multiprocessing.Pipe()
+    taker = multiprocessing.get_context("spawn").Process(
+        target=taker_process, args=(app.url, bench.taker_token, TAKE, SLOT, child), daemon=True
+    )
+    taker.start()
+    bench.taker = parent
+    try:
+        yield bench
+    finally:
+        parent.send("stop")
+        taker.join(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tabs", type=int, default=200)
@@ -277,27 +301,14 @@ def main() -> int:
     parser.add_argument("--expiry-wait", type=float, default=150.0)
     parser.add_argument("--churn-passes", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, start_live_app(Path(tmp), ROOT / "bench-results" / "app.log") as app:
-        for key in ("VDI_DATA_DIR", "VDI_SECRET_KEY", "VDI_BCRYPT_ROUNDS"):
-            os.environ[key] = app.env[key]
-        runtime.reset()
-        bench = Bench(app.url, app.pid)
-        bench.accounts()
-        parent, child = multiprocessing.Pipe()
-        taker = multiprocessing.get_context("spawn").Process(
-            target=taker_process, args=(app.url, bench.taker_token, TAKE, SLOT, child), daemon=True
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        start_live_app(Path(tmp), ROOT / "bench-results" / "app.log") as app,
+        bench_on(app) as bench,
+    ):
+        results = asyncio.run(
+            bench.run(args.tabs, args.small, args.rounds, args.burst, args.churn, args.expiry_wait, args.churn_passes)
         )
-        taker.start()
-        bench.taker = parent
-        try:
-            results = asyncio.run(
-                bench.run(
-                    args.tabs, args.small, args.rounds, args.burst, args.churn, args.expiry_wait, args.churn_passes
-                )
-            )
-        finally:
-            parent.send("stop")
-            taker.join(timeout=10)
     out = ROOT / "bench-results" / "board_scale.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return 0
