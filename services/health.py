@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -13,8 +13,9 @@ from services.core.access import require_admin, validate_slot_id
 from services.core.db import session_scope
 from services.core.errors import Forbidden
 from services.core.models import Lease, Notification, Room, Slot, SlotSession, SystemStatus, User
+from services.core.plural import plural
 from services.rooms import base as rooms
-from services.rooms.base import RoomActionUnsupported, RoomHealth, RoomUnavailable
+from services.rooms.base import HostInfo, RoomActionUnsupported, RoomHealth, RoomUnavailable
 
 ROOM_ACTIONS = {"restart": "перезапущена", "recreate": "пересоздана", "kick": "все отключены"}
 
@@ -30,6 +31,20 @@ class RoomRow:
     restarts: int
     # Unattended time of the running session («простой 12 мин»), empty when the slot is free.
     idle: str = ""
+    # The Docker host the room runs on (empty for demo rooms), «закреплена» when an admin chose it.
+    host: str = ""
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class HostRow:
+    """One Docker host in «Здоровье»: its state, memory and rooms, in words."""
+
+    name: str
+    state: str
+    memory: str
+    rooms: str
+    answers: bool
 
 
 @dataclass(frozen=True)
@@ -41,11 +56,13 @@ class Health:
     rooms: list[RoomRow]
     # When these figures were read (HH:MM:SS, local time), shown as «Обновлено …».
     checked_at: str = ""
+    hosts: list[HostRow] = field(default_factory=list)
 
 
 def health(actor_id: int) -> Health:
     require_admin(actor_id)
     now = clock.now()
+    hosts = [_host_row(h) for h in rooms.current().hosts()]
     with session_scope() as session:
         docker = session.get(SystemStatus, "docker")
         lease = session.get(Lease, "scheduler")
@@ -56,7 +73,7 @@ def health(actor_id: int) -> Health:
             select(func.count()).select_from(Notification).where(Notification.status == "failed")
         ).one()
         slots = session.exec(select(Slot).where(Slot.is_active).order_by(Slot.sort_order, Slot.id)).all()
-        rooms = {r.slot_id: r for r in session.exec(select(Room)).all()}
+        room_rows = {r.slot_id: r for r in session.exec(select(Room)).all()}
         running = {
             w.slot_id: (w, u)
             for w, u in session.exec(
@@ -67,7 +84,7 @@ def health(actor_id: int) -> Health:
         }
     rows = []
     for slot in slots:
-        room = rooms.get(slot.id)
+        room = room_rows.get(slot.id)
         work_user = running.get(slot.id)
         rows.append(
             RoomRow(
@@ -79,6 +96,8 @@ def health(actor_id: int) -> Health:
                 f"с {clock.hhmm(work_user[0].started_at)}" if work_user else "",
                 room.restarts if room else 0,
                 idle.idle_state(*work_user, now).label if work_user else "",
+                (room.host or "") if room else "",
+                bool(room and room.host_pinned),
             )
         )
     docker_label = (
@@ -91,7 +110,64 @@ def health(actor_id: int) -> Health:
         if lease and lease.expires_at > now
         else "не отвечает — проверьте процесс приложения"
     )
-    return Health(docker_label, scheduler_label, int(pending), int(failed), rows, f"{clock.local(now):%H:%M:%S}")
+    return Health(
+        docker_label,
+        scheduler_label,
+        int(pending),
+        int(failed),
+        rows,
+        f"{clock.local(now):%H:%M:%S}",
+        hosts,
+    )
+
+
+def _gb(value: int) -> str:
+    return f"{value / 1024**3:.1f}".replace(".", ",")
+
+
+def _host_row(info: HostInfo) -> HostRow:
+    count = len(info.rooms)
+    rooms_text = plural(count, "комната", "комнаты", "комнат") + (": " + ", ".join(info.rooms) if info.rooms else "")
+    memory = f"свободно {_gb(info.memory_free)} из {_gb(info.memory_total)} ГБ" if info.answers else "—"
+    state = "работает" if info.answers else "не отвечает — комнаты недоступны"
+    return HostRow(info.name, state, memory, rooms_text, info.answers)
+
+
+def move_room(actor_id: int, slot_id: str, host: str, client_ip: str = "") -> str:
+    """Carry a slot's room, browser profile included, to another Docker host and pin it there."""
+    require_admin(actor_id)
+    slot_id = validate_slot_id(slot_id)
+    host = str(host).strip()[:32]
+    provider = rooms.current()
+    known = {h.name for h in provider.hosts()}
+    if not known:
+        return f"{provider.kind_label}: у неё нет контейнера, переносить нечего"
+    if host not in known:
+        raise Forbidden("Неизвестный хост")
+    with session_scope() as session:
+        if session.get(Slot, slot_id) is None:
+            raise Forbidden("Слот не найден")
+        busy = session.exec(
+            select(SlotSession.id).where(SlotSession.slot_id == slot_id, SlotSession.ended_at.is_(None))
+        ).first()
+        room = session.get(Room, slot_id)
+    if busy is not None:
+        return "Слот занят: перенесите комнату, когда сессия закончится"
+    source = (room.host if room else None) or ""
+    try:
+        result = provider.move(slot_id, host)
+    except RoomUnavailable as exc:
+        return f"Не удалось: {exc}"
+    with session_scope() as session:
+        audit.record(
+            session,
+            "room_move",
+            actor_id=actor_id,
+            subject=slot_id,
+            detail=f"Перенос комнаты на хост {host}" + (f" (с хоста {source})" if source and source != host else ""),
+            client_ip=client_ip,
+        )
+    return f"Комната {slot_id}: на хосте {host} (состояние: {result.state})"
 
 
 def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -> str:

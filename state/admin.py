@@ -9,7 +9,7 @@ import reflex as rx
 
 from services import health, journal, sessions, slots, users
 from services.core.errors import DomainError
-from services.health import RoomRow
+from services.health import HostRow, RoomRow
 from services.journal import AuditRow
 from services.slots import SlotRow
 from services.users import UserRow
@@ -27,6 +27,8 @@ class AdminState(AuthState):
     outbox_failed: int = 0
     health_checked: str = ""
     rooms: list[RoomRow] = []
+    hosts: list[HostRow] = []
+    host_names: list[str] = []
     people: list[UserRow] = []
     audit: list[AuditRow] = []
     audit_kinds: list[str] = []
@@ -58,6 +60,7 @@ class AdminState(AuthState):
         self.docker, self.scheduler = h.docker, h.scheduler
         self.outbox_pending, self.outbox_failed, self.rooms = h.outbox_pending, h.outbox_failed, h.rooms
         self.health_checked = h.checked_at
+        self.hosts, self.host_names = h.hosts, [host.name for host in h.hosts]
         self.people = users.user_rows(admin_id)
         self.audit = journal.audit_rows(admin_id, self.audit_filter)
         self.audit_kinds = journal.audit_kinds(admin_id)
@@ -182,21 +185,31 @@ class AdminState(AuthState):
         self.audit = journal.audit_rows(caller.id, self.audit_filter)
         return None
 
-    @rx.event
-    @admin_only
-    async def room_action(self, caller: UserInfo, slot_id: str, action: str):
-        self.busy = f"{slot_id}:{action}"
+    async def _room_job(self, caller: UserInfo, busy: str, job, *args: str):
+        """Run a slow room operation off the event loop, showing `busy` meanwhile, then say how it went."""
+        self.busy = busy
         yield
         try:
-            message = await asyncio.to_thread(
-                health.room_action, caller.id, str(slot_id), str(action), self._client_ip()
-            )
+            message = await asyncio.to_thread(job, caller.id, *args, self._client_ip())
         except DomainError as exc:
             message = exc.message
         self.busy = ""
         self._reload(caller.id)
         notify_board_changed()
         yield rx.toast(message)
+
+    @rx.event
+    @admin_only
+    async def room_action(self, caller: UserInfo, slot_id: str, action: str):
+        async for step in self._room_job(caller, f"{slot_id}:{action}", health.room_action, str(slot_id), str(action)):
+            yield step
+
+    @rx.event
+    @admin_only
+    async def move_room(self, caller: UserInfo, slot_id: str, host: str):
+        """Carry the room, with its browser profile, to another Docker host (takes a while)."""
+        async for step in self._room_job(caller, f"{slot_id}:move", health.move_room, str(slot_id), str(host)):
+            yield step
 
     @rx.event
     @admin_only

@@ -38,8 +38,14 @@ class Engine:
     root: Path
     run_dir: Path
     image: str = ""
+    args: tuple[str, ...] = ()
+    certs: Path | None = None
 
     def client(self) -> docker.DockerClient:
+        if self.certs is not None:
+            from services.rooms.hosts import connect
+
+            return connect(self.host, "test", self.certs, timeout=120)
         return docker.DockerClient(base_url=self.host, timeout=120)
 
 
@@ -71,8 +77,12 @@ def _stop_stale_daemons(root: Path) -> None:
                 time.sleep(0.2)
 
 
-def start_dockerd(root: Path, run_dir: Path, extra_args: tuple[str, ...] = ()) -> Engine:
-    """Start dockerd with its own socket; the caller stops it by pid."""
+def start_dockerd(
+    root: Path, run_dir: Path, extra_args: tuple[str, ...] = (), host: str = "", certs: Path | None = None
+) -> Engine:
+    """Start dockerd with its own socket; the caller stops it by pid.
+
+    `host` (with TLS client `certs`) is how tests reach it when it is not the socket."""
     if shutil.which("dockerd") is None:
         raise RuntimeError("dockerd is not installed (apt-get install docker.io)")
     _stop_stale_daemons(root)
@@ -96,9 +106,10 @@ def start_dockerd(root: Path, run_dir: Path, extra_args: tuple[str, ...] = ()) -
     )
     # Killed with the test run, whatever kills it; containerd and its shims carry run_dir in their command line.
     reaper.watch(proc.pid, marker=str(run_dir), grace=40)
-    host = f"unix://{sock}"
-    _wait_socket(host, 30)
-    return Engine(host=host, proc=proc, root=root, run_dir=run_dir)
+    _wait_socket(f"unix://{sock}", 30)
+    engine = Engine(host=host or f"unix://{sock}", proc=proc, root=root, run_dir=run_dir, args=extra_args, certs=certs)
+    engine.client().ping()
+    return engine
 
 
 def stop_dockerd(engine: Engine, timeout: float = 30) -> None:
@@ -114,7 +125,7 @@ def stop_dockerd(engine: Engine, timeout: float = 30) -> None:
 
 def restart_dockerd(engine: Engine) -> None:
     """Start the same engine again (same data, same socket) after stop_dockerd."""
-    fresh = start_dockerd(engine.root, engine.run_dir)
+    fresh = start_dockerd(engine.root, engine.run_dir, engine.args, engine.host, engine.certs)
     engine.proc, engine.host = fresh.proc, fresh.host
 
 
@@ -202,3 +213,129 @@ def docker_engine(run_dir: Path):
             c.remove(force=True)
         client.close()
         stop_dockerd(engine)
+
+
+# ---------------------------------------------------------------------------- a second engine over TLS
+
+SECOND_BRIDGE = "vdi-br-b"
+SECOND_BRIDGE_CIDR = "172.29.77.1/24"
+
+
+def make_tls_certs(folder: Path) -> Path:
+    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files
+    named the way the Docker CLI and VDI_DOCKER_CERT_DIR expect (ca.pem, cert.pem, key.pem)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+
+    def issue(name: str, key, issuer_name, issuer_key, *, ca: bool = False, usage=None, san=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(issuer_name or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if usage:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def write(name: str, cert, key) -> None:
+        (folder / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        if key is not None:
+            key_path = folder / f"{name.replace('cert', 'key')}.pem"
+            key_path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
+            key_path.chmod(0o600)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = issue("vdi-test-ca", ca_key, None, ca_key, ca=True)
+    server_key, client_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    server = issue("127.0.0.1", server_key, ca.subject, ca_key, usage=ExtendedKeyUsageOID.SERVER_AUTH, san=san)
+    client = issue("vdi-app", client_key, ca.subject, ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    write("server-cert", server, server_key)
+    write("cert", client, client_key)
+    return folder
+
+
+def _ensure_bridge() -> None:
+    """The second engine's own bridge: two engines cannot share docker0."""
+    if subprocess.run(["ip", "link", "show", SECOND_BRIDGE], capture_output=True).returncode == 0:
+        return
+    subprocess.run(["ip", "link", "add", SECOND_BRIDGE, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", SECOND_BRIDGE_CIDR, "dev", SECOND_BRIDGE], check=True)
+    subprocess.run(["ip", "link", "set", SECOND_BRIDGE, "up"], check=True)
+
+
+def copy_image(tag: str, source: docker.DockerClient, target: docker.DockerClient) -> None:
+    try:
+        target.images.get(tag)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    data = b"".join(source.images.get(tag).save(named=True))
+    target.images.load(data)
+
+
+@contextmanager
+def second_docker_engine(run_dir: Path, first: Engine):
+    """Another engine on this machine, reached over tcp:// with TLS: own data root, exec root,
+    socket and bridge (no iptables of its own; published ports go through docker-proxy)."""
+    from tests.live_server import free_port
+
+    _ensure_bridge()
+    certs = make_tls_certs(run_dir / "certs")
+    port = free_port()
+    engine = start_dockerd(
+        TOOLS_DIR / "docker-root-b",
+        run_dir,
+        (
+            f"--host=tcp://127.0.0.1:{port}",
+            "--tlsverify",
+            f"--tlscacert={certs / 'ca.pem'}",
+            f"--tlscert={certs / 'server-cert.pem'}",
+            f"--tlskey={certs / 'server-key.pem'}",
+            f"--bridge={SECOND_BRIDGE}",
+            "--iptables=false",
+            "--ip6tables=false",
+            "--ip-masq=false",
+        ),
+        host=f"tcp://127.0.0.1:{port}",
+        certs=certs,
+    )
+    source, client = first.client(), engine.client()
+    try:
+        copy_image(first.image, source, client)
+        engine.image = first.image
+        for c in client.containers.list(all=True, filters={"label": "vdi_taxi.instance"}):
+            c.remove(force=True)
+    finally:
+        source.close()
+        client.close()
+    try:
+        yield engine
+    finally:
+        if engine.proc.poll() is None:
+            client = engine.client()
+            for c in client.containers.list(all=True, filters={"label": "vdi_taxi.instance"}):
+                c.remove(force=True)
+            client.close()
+        stop_dockerd(engine)
+        subprocess.run(["ip", "link", "delete", SECOND_BRIDGE], capture_output=True)

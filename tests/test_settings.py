@@ -103,6 +103,25 @@ def test_docker_host_falls_back_to_the_standard_variable(bare_env, monkeypatch):
     assert load_settings().rooms.docker_host == "unix:///run/other.sock"
 
 
+def test_several_docker_hosts_are_named_and_the_single_host_is_the_default(bare_env, monkeypatch):
+    assert load_settings().rooms.hosts == (("local", "unix:///var/run/docker.sock"),)
+    monkeypatch.setenv(
+        "VDI_DOCKER_HOSTS", "unix:///var/run/docker.sock, big=tcp://10.0.0.5:2376 ,ssh://vdi@rooms-2.example.org"
+    )
+    monkeypatch.setenv("VDI_DOCKER_CERT_DIR", "/etc/vdi/docker-certs")
+    rooms = load_settings().rooms
+    assert rooms.hosts == (
+        ("local", "unix:///var/run/docker.sock"),
+        ("big", "tcp://10.0.0.5:2376"),
+        ("rooms-2-example-org", "ssh://vdi@rooms-2.example.org"),
+    )
+    assert rooms.docker_cert_dir == Path("/etc/vdi/docker-certs")
+    for bad in ("http://10.0.0.5", "a=unix:///x,a=tcp://y:1", "Bad Name=tcp://y:1"):
+        monkeypatch.setenv("VDI_DOCKER_HOSTS", bad)
+        with pytest.raises(SettingsError, match="VDI_DOCKER_HOSTS"):
+            load_settings()
+
+
 def test_an_empty_variable_means_the_default(monkeypatch):
     monkeypatch.setenv("VDI_MAX_TEMPLATE_SLOTS", "")
     monkeypatch.setenv("VDI_SECRET_KEY", "")

@@ -5,7 +5,7 @@ import reflex as rx
 from components import theme
 from components.admin.common import small_confirm
 from components.common import data_table
-from services.health import RoomRow
+from services.health import HostRow, RoomRow
 from state.admin import AdminState
 
 
@@ -25,6 +25,10 @@ def _room_row(room: RoomRow) -> rx.Component:
                 ),
             ),
             rx.text(room.detail, size="1", color=theme.MUTED),
+        ),
+        rx.table.cell(
+            rx.text(room.host, size="2"),
+            rx.cond(room.pinned, rx.text("закреплена", size="1", color=theme.MUTED)),
         ),
         rx.table.cell(
             rx.cond(
@@ -68,6 +72,30 @@ def _room_row(room: RoomRow) -> rx.Component:
                     ),
                 ),
                 rx.cond(
+                    (room.state != "demo") & (AdminState.host_names.length() > 1),
+                    rx.menu.root(
+                        rx.menu.trigger(
+                            rx.button(
+                                "Перенести",
+                                size="1",
+                                variant="soft",
+                                loading=AdminState.busy == room.slot_id + ":move",
+                            )
+                        ),
+                        rx.menu.content(
+                            rx.foreach(
+                                AdminState.host_names,
+                                lambda name: rx.menu.item(
+                                    "На хост ",
+                                    name,
+                                    disabled=name == room.host,
+                                    on_click=AdminState.move_room(room.slot_id, name),
+                                ),
+                            )
+                        ),
+                    ),
+                ),
+                rx.cond(
                     room.occupant != "",
                     small_confirm(
                         "Освободить",
@@ -81,6 +109,16 @@ def _room_row(room: RoomRow) -> rx.Component:
             )
         ),
         data_testid="room-row",
+    )
+
+
+def _host_row(host: HostRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(host.name, weight="medium")),
+        rx.table.cell(rx.badge(host.state, color_scheme=rx.cond(host.answers, "green", "red"))),
+        rx.table.cell(rx.text(host.memory, size="2")),
+        rx.table.cell(rx.text(host.rooms, size="2")),
+        data_testid="host-row",
     )
 
 
@@ -112,7 +150,11 @@ def health_tab() -> rx.Component:
             width="100%",
             align="center",
         ),
-        data_table(("Слот", "Комната", "Кто внутри", "Действия"), AdminState.rooms, _room_row, "720px"),
+        rx.cond(
+            AdminState.hosts.length() > 0,
+            data_table(("Хост", "Состояние", "Память", "Комнаты"), AdminState.hosts, _host_row, "720px"),
+        ),
+        data_table(("Слот", "Комната", "Хост", "Кто внутри", "Действия"), AdminState.rooms, _room_row, "820px"),
         rx.dialog.root(
             rx.dialog.content(
                 rx.dialog.title("Скриншот: ", AdminState.screenshot_slot),

@@ -223,6 +223,10 @@ class Room(SQLModel, table=True):
     restarts: int = 0
     backoff_until: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     updated_at: datetime = Field(sa_column=_dt())
+    # Which Docker host (a name from VDI_DOCKER_HOSTS) runs the room; None: the first one.
+    host: str | None = Field(default=None, max_length=32)
+    # Placed by an admin: kept there, never re-placed automatically.
+    host_pinned: bool = False
 
 
 class SystemStatus(SQLModel, table=True):

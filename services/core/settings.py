@@ -139,6 +139,38 @@ def _networks(value: Any) -> tuple[str, ...]:
     return tuple(networks)
 
 
+HOST_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+
+
+def _docker_hosts(value: Any) -> tuple[tuple[str, str], ...]:
+    """``a=unix:///var/run/docker.sock, b=tcp://10.0.0.5:2376`` -> ((name, url), ...).
+
+    The name is how the database records a room's host; without one it is ``local`` for a
+    socket and the address's host name for tcp:// and ssh://."""
+    if not isinstance(value, str):
+        return tuple(tuple(v) for v in value)  # type: ignore[misc]
+    hosts: list[tuple[str, str]] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        name, sep, url = part.partition("=")
+        if not sep or "://" in name:
+            name, url = "", part
+        url = url.strip()
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("unix", "tcp", "ssh") or not rest:
+            raise ValueError(f"{url!r}: a Docker host is unix://, tcp:// or ssh://")
+        if not name:
+            name = "local" if scheme == "unix" else rest.rpartition("@")[2].split(":")[0].split("/")[0]
+        name = name.strip().lower().replace(".", "-")
+        if not HOST_NAME_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is not a host name (letters, digits, dashes; up to 32)")
+        if any(name == n for n, _ in hosts):
+            raise ValueError(f"host name {name!r} appears twice")
+        hosts.append((name, url))
+    return tuple(hosts)
+
+
 Lower = BeforeValidator(_lower)
 TimeOfDay = Annotated[int, BeforeValidator(_time_of_day)]
 # NoDecode: the value is plain text such as 30,60,120, not the JSON pydantic-settings expects for lists.
@@ -146,6 +178,7 @@ MinutesList = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_minutes_list
 Weekdays = Annotated[frozenset[int], NoDecode, BeforeValidator(_weekdays)]
 ResolvedPath = Annotated[Path, AfterValidator(_resolved)]
 Networks = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_networks)]
+DockerHosts = Annotated[tuple[tuple[str, str], ...], NoDecode, BeforeValidator(_docker_hosts)]
 
 
 def _data_dir_from_env() -> Path:
@@ -184,6 +217,10 @@ class RoomSettings(_Env):
     docker_host: str = Field(
         "unix:///var/run/docker.sock", validation_alias=AliasChoices("VDI_DOCKER_HOST", "DOCKER_HOST")
     )
+    # Several room hosts (README, "Scaling out"); empty: the one engine of VDI_DOCKER_HOST.
+    docker_hosts: DockerHosts = var("DOCKER_HOSTS", "")
+    # TLS for tcp:// hosts: <dir>/<host name>/{ca,cert,key}.pem, or shared <dir>/{ca,cert,key}.pem.
+    docker_cert_dir: Path | None = var("DOCKER_CERT_DIR", None)
     image: str = var("NEKO_IMAGE", "ghcr.io/m1k1o/neko/chromium:3.1.5")
     instance: str = var("ROOM_INSTANCE", "main")
     data_dir: ResolvedPath = var("ROOM_DATA_DIR", default_factory=lambda: _data_dir_from_env() / "rooms")
@@ -213,6 +250,11 @@ class RoomSettings(_Env):
         if "{http_port}" not in self.url_template and "{slot}" not in self.url_template:
             raise ValueError("VDI_ROOM_URL_TEMPLATE must contain {http_port} or {slot}")
         return self
+
+    @property
+    def hosts(self) -> tuple[tuple[str, str], ...]:
+        """Every room host as (name, engine URL); the first is where rooms of unknown placement live."""
+        return self.docker_hosts or (("local", self.docker_host),)
 
 
 class BookingSettings(_Env):

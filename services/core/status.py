@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from services.core import clock
 from services.core.db import bump_board_version, session_scope
 from services.core.models import SystemStatus
@@ -9,6 +11,13 @@ from services.core.models import SystemStatus
 
 def set_status(key: str, state: str, detail: str = "") -> bool:
     """Record the state; True when it changed (the moment to tell someone)."""
+    try:
+        return _set_status(key, state, detail)
+    except IntegrityError:  # another thread or process wrote the first row meanwhile
+        return _set_status(key, state, detail)
+
+
+def _set_status(key: str, state: str, detail: str) -> bool:
     with session_scope() as session:
         row = session.get(SystemStatus, key)
         changed = row is None or row.state != state

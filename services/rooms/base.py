@@ -51,6 +51,17 @@ class RoomHealth:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class HostInfo:
+    """A Docker host as the health tab shows it; memory in bytes (0 when unknown)."""
+
+    name: str
+    answers: bool
+    rooms: list[str]
+    memory_total: int = 0
+    memory_free: int = 0
+
+
 @dataclass
 class Artifacts:
     """What a session left in its room; `missing` says what could not be collected, and why."""
@@ -128,6 +139,14 @@ class RoomProvider(ABC):
     def presence(self, slot_id: str) -> list[Presence]:
         """Who is connected to the room's desktop now, and since when."""
         return []
+
+    def hosts(self) -> list[HostInfo]:
+        """The Docker hosts rooms run on; none for rooms without containers."""
+        return []
+
+    def move(self, slot_id: str, host: str) -> RoomHealth:
+        """Carry the room, profile included, to another host and keep it there."""
+        raise self._unsupported()
 
 
 _factory: Callable[[], RoomProvider] | None = None

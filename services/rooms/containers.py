@@ -20,16 +20,17 @@ import docker
 import requests
 from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import select
 
 from services import alerts
 from services.core import clock, crypto
 from services.core.db import bump_board_version, session_scope
-from services.core.models import Room, Slot
+from services.core.models import Room, Slot, SystemStatus
 from services.core.settings import RoomSettings, get_settings
 from services.core.status import set_status
-from services.rooms.base import RoomHealth, RoomUnavailable
+from services.rooms import hosts as room_hosts
+from services.rooms.base import HostInfo, RoomHealth, RoomUnavailable
 from services.rooms.neko import NekoClient
 
 log = logging.getLogger(__name__)
@@ -50,24 +51,69 @@ def container_name(slot_id: str, instance: str = "main") -> str:
 
 
 class RoomContainers:
-    """Rooms as containers on one Docker engine: create, start, wait until Neko answers, restart."""
+    """Rooms as containers on Docker engines (VDI_DOCKER_HOSTS): create, start, wait until Neko
+    answers, restart. Each room lives on one host, recorded in its row."""
 
     def __init__(self, settings: RoomSettings | None = None) -> None:
         self.cfg = settings or get_settings().rooms
-        self._client: docker.DockerClient | None = None
+        self.host_urls: dict[str, str] = dict(self.cfg.hosts)
+        self.default_host = self.cfg.hosts[0][0]
+        self._clients: dict[str, docker.DockerClient] = {}
         self._lock = threading.Lock()
 
-    def client(self) -> docker.DockerClient:
+    def client(self, host: str | None = None) -> docker.DockerClient:
+        name = host or self.default_host
+        if name not in self.host_urls:
+            raise RoomUnavailable(f"хост {name} не настроен (VDI_DOCKER_HOSTS)")
         with self._lock:
-            if self._client is None:
-                self._client = docker.DockerClient(base_url=self.cfg.docker_host, timeout=30)
-            return self._client
+            if name not in self._clients:
+                self._clients[name] = room_hosts.connect(self.host_urls[name], name, self.cfg.docker_cert_dir)
+            return self._clients[name]
 
-    def _drop_client(self) -> None:
+    def _drop_client(self, host: str | None = None) -> None:
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-            self._client = None
+            client = self._clients.pop(host or self.default_host, None)
+            if client is not None:
+                client.close()
+
+    def host_infos(self) -> list[HostInfo]:
+        """Each host's rooms and memory; a host marked unreachable is not asked again here."""
+        with session_scope() as session:
+            placed = [(r.slot_id, r.host or self.default_host) for r in session.exec(select(Room)).all()]
+            down = {
+                row.key.removeprefix("docker:")
+                for row in session.exec(select(SystemStatus).where(SystemStatus.state != "ok")).all()
+            }
+        room_bytes = room_hosts.memory_bytes(self.cfg.memory)
+        infos = []
+        for name in self.host_urls:
+            rooms = sorted(slot_id for slot_id, host in placed if host == name)
+            if name in down or (len(self.host_urls) == 1 and "docker" in down):
+                infos.append(HostInfo(name, False, rooms))
+                continue
+            try:
+                client = self.client(name)
+                total = int(client.info().get("MemTotal") or 0)
+                free = total - room_hosts.reserved_by_others(client, self.cfg.instance) - len(rooms) * room_bytes
+            except ENGINE_ERRORS:
+                infos.append(HostInfo(name, False, rooms))
+                continue
+            infos.append(HostInfo(name, True, rooms, total, max(free, 0)))
+        return infos
+
+    def host_of(self, slot_id: str) -> str:
+        room = self.room_row(slot_id, create=False)
+        return (room.host if room is not None else None) or self.default_host
+
+    def place(self) -> str:
+        """The host with the most free memory: its total less what other containers reserve and
+        what this installation's rooms placed there may take. A host that does not answer is skipped."""
+        if len(self.host_urls) == 1:
+            return self.default_host
+        answering = [h for h in self.host_infos() if h.answers]
+        if not answering:
+            return self.default_host
+        return max(answering, key=lambda h: h.memory_free).name
 
     def name_of(self, slot_id: str) -> str:
         return container_name(slot_id, self.cfg.instance)
@@ -82,7 +128,10 @@ class RoomContainers:
         if self.cfg.api_mode == "network":
             # Behind the proxy the room serves everything under its path prefix.
             return f"http://{self.name_of(slot_id)}:{NEKO_PORT}/neko/{slot_id}"
-        return f"http://127.0.0.1:{self.ports(room_index)[0]}"
+        return f"http://{self.bind_address(self.host_of(slot_id))}:{self.ports(room_index)[0]}"
+
+    def bind_address(self, host: str) -> str:
+        return room_hosts.address(self.host_urls.get(host, "unix://"))
 
     def public_url(self, slot_id: str, room_index: int) -> str:
         return self.cfg.url_template.format(http_port=self.ports(room_index)[0], slot=slot_id)
@@ -92,20 +141,25 @@ class RoomContainers:
             raise RoomUnavailable("комната ещё не создана")
         return NekoClient(self.api_url(room.slot_id, room.room_index), crypto.decrypt(room.api_token_enc))
 
-    def room_dir(self, slot_id: str) -> Path:
-        return self.cfg.data_dir / slot_id
+    def room_dir(self, slot_id: str, host: str | None = None) -> Path:
+        """The first host keeps the single-host layout; every other host has its own tree."""
+        host = host or self.host_of(slot_id)
+        if host == self.default_host:
+            return self.cfg.data_dir / slot_id
+        return self.cfg.data_dir / "hosts" / host / slot_id
 
-    def downloads_dir(self, slot_id: str) -> Path:
-        return self.room_dir(slot_id) / "downloads"
+    def downloads_dir(self, slot_id: str, host: str | None = None) -> Path:
+        return self.room_dir(slot_id, host) / "downloads"
 
-    def profile_dir(self, slot_id: str) -> Path:
-        return self.room_dir(slot_id) / "profile"
+    def profile_dir(self, slot_id: str, host: str | None = None) -> Path:
+        return self.room_dir(slot_id, host) / "profile"
 
-    def room_row(self, slot_id: str, create: bool = True) -> Room | None:
+    def room_row(self, slot_id: str, create: bool = True, pin: str | None = None) -> Room | None:
         with session_scope() as session:
             room = session.get(Room, slot_id)
             if room is not None or not create:
                 return room
+        host = pin or self.place()
         # Lowest free index; the unique constraint referees concurrent allocations.
         for _ in range(20):
             try:
@@ -118,6 +172,8 @@ class RoomContainers:
                         state="creating",
                         api_token_enc=crypto.encrypt(secrets.token_urlsafe(32)),
                         updated_at=clock.now(),
+                        host=host,
+                        host_pinned=pin is not None,
                     )
                     session.add(room)
                 return room
@@ -151,8 +207,8 @@ class RoomContainers:
         path.write_text(json.dumps(policy, indent=2), encoding="utf-8")
         return path
 
-    def prepare_dirs(self, slot_id: str) -> None:
-        for path in (self.profile_dir(slot_id), self.downloads_dir(slot_id)):
+    def prepare_dirs(self, slot_id: str, host: str | None = None) -> None:
+        for path in (self.profile_dir(slot_id, host), self.downloads_dir(slot_id, host)):
             path.mkdir(parents=True, exist_ok=True)
             try:
                 shutil.chown(path, NEKO_UID, NEKO_UID)
@@ -185,7 +241,7 @@ class RoomContainers:
             env["NEKO_SERVER_PATH_PREFIX"] = f"/neko/{slot.id}/"
         ports: dict[str, object] = {f"{p}/udp": (self.cfg.udp_bind, p) for p in range(udp_start, udp_end + 1)}
         if self.cfg.api_mode == "published":
-            ports[f"{NEKO_PORT}/tcp"] = ("127.0.0.1", http)
+            ports[f"{NEKO_PORT}/tcp"] = (self.bind_address(room.host or self.default_host), http)
         volumes = {
             str(self.profile_dir(slot.id)): {"bind": PROFILE_PATH, "mode": "rw"},
             str(self.downloads_dir(slot.id)): {"bind": DOWNLOADS_PATH, "mode": "rw"},
@@ -239,20 +295,20 @@ class RoomContainers:
             spec["network"] = self.cfg.network
         return spec
 
-    def our_containers(self) -> dict[str, Container]:
-        found = self.client().containers.list(all=True, filters={"label": f"vdi_taxi.instance={self.cfg.instance}"})
+    def our_containers(self, host: str | None = None) -> dict[str, Container]:
+        found = self.client(host).containers.list(all=True, filters={"label": f"vdi_taxi.instance={self.cfg.instance}"})
         return {c.labels.get("vdi_taxi.slot", ""): c for c in found}
 
     def container_of(self, slot_id: str) -> Container | None:
         try:
-            return self.client().containers.get(self.name_of(slot_id))
+            return self.client(self.host_of(slot_id)).containers.get(self.name_of(slot_id))
         except NotFound:
             return None
 
     def create_container(self, slot: Slot, room: Room) -> Container:
         self.prepare_dirs(slot.id)
         self.clear_profile_locks(slot.id)
-        container = self.client().containers.create(**self.container_spec(slot, room))
+        container = self.client(room.host).containers.create(**self.container_spec(slot, room))
         container.start()
         self.set_state(slot.id, "starting", "Комната создана, запускается", container_id=container.id)
         return container
@@ -299,7 +355,7 @@ class RoomContainers:
             elif container.status != "running":
                 self.start_container(slot_id, container)
         except ENGINE_ERRORS as exc:
-            raise self.engine_failure(exc) from exc
+            raise self.engine_failure(exc, room.host) from exc
         if not self.wait_ready([room], self.cfg.ready_timeout_seconds)[slot_id]:
             self.set_state(slot_id, "unhealthy", "Не ответила вовремя после запуска")
         return self.health(slot_id)
@@ -321,7 +377,7 @@ class RoomContainers:
             self.clear_profile_locks(slot_id)
             container.start()
         except ENGINE_ERRORS as exc:
-            raise self.engine_failure(exc) from exc
+            raise self.engine_failure(exc, room.host) from exc
         self.set_state(slot_id, "starting", reason)
         if not self.wait_ready([room], self.cfg.ready_timeout_seconds)[slot_id]:
             self.set_state(slot_id, "unhealthy", f"{reason}: не ответила вовремя")
@@ -334,8 +390,51 @@ class RoomContainers:
             if container is not None:
                 container.remove(force=True)
         except ENGINE_ERRORS as exc:
-            raise self.engine_failure(exc) from exc
+            raise self.engine_failure(exc, self.host_of(slot_id)) from exc
         self.set_state(slot_id, "creating", "Пересоздание")
+        return self.ensure_ready(slot_id)
+
+    def move(self, slot_id: str, target: str) -> RoomHealth:
+        """Stop the room, carry its profile to `target` through the archive API, start it there.
+
+        The room stays pinned to `target`. If anything fails before the switch, the room stays
+        where it was (reconcile starts it again) and the error is reported."""
+        if target not in self.host_urls:
+            raise RoomUnavailable(f"хост {target} не настроен (VDI_DOCKER_HOSTS)")
+        room = self.room_row(slot_id, create=False)
+        if room is None:  # not created yet: it will be created there
+            self.room_row(slot_id, pin=target)
+            return self.health(slot_id)
+        source = room.host or self.default_host
+        if source == target:
+            self.set_state(slot_id, room.state, room.detail, host=target, host_pinned=True)
+            return self.health(slot_id)
+        self.set_state(slot_id, "moving", f"Перенос на хост {target}")
+        try:
+            src, dst = self.client(source), self.client(target)
+            dst.ping()
+            container = self.container_of(slot_id)
+            if container is not None:
+                container.stop(timeout=10)
+            self.prepare_dirs(slot_id, source)
+            self.prepare_dirs(slot_id, target)
+            room_hosts.copy_profile(
+                src,
+                str(self.profile_dir(slot_id, source)),
+                dst,
+                str(self.profile_dir(slot_id, target)),
+                self.cfg.image,
+                self.cfg.instance,
+            )
+            if container is not None:
+                container.remove(force=True)
+        except (*ENGINE_ERRORS, RuntimeError) as exc:
+            log.warning("moving room %s from %s to %s failed: %s", slot_id, source, target, exc)
+            self.set_state(slot_id, "unknown", f"Перенос на хост {target} не удался")
+            raise RoomUnavailable(f"перенос не удался: {exc}"[:300]) from exc
+        self.set_state(
+            slot_id, "creating", f"Перенесена с хоста {source}", host=target, host_pinned=True, container_id=None
+        )
         return self.ensure_ready(slot_id)
 
     def remove(self, slot_id: str) -> None:
@@ -343,26 +442,60 @@ class RoomContainers:
         if container is not None:
             container.remove(force=True)
 
-    def engine_failure(self, exc: Exception) -> RoomUnavailable:
+    def engine_failure(self, exc: Exception, host: str | None = None) -> RoomUnavailable:
         """An API error means the engine answered; anything else means it is gone."""
         if isinstance(exc, APIError):
             return RoomUnavailable(f"Docker: {exc.explanation or exc}")
-        self.engine_down(exc)
+        self.engine_down(exc, host)
         return RoomUnavailable("Docker недоступен")
 
-    def engine_down(self, exc: Exception) -> None:
-        log.warning("Docker engine unreachable: %s", exc)
-        self._drop_client()
+    def status_key(self, host: str) -> str:
+        """One engine keeps the single-host key; with several, each host has its own."""
+        return "docker" if len(self.host_urls) == 1 else f"docker:{host}"
+
+    def engine_ok(self, host: str) -> None:
+        set_status(self.status_key(host), "ok", "")
+        self._sum_up()
+
+    def engine_down(self, exc: Exception, host: str | None = None) -> None:
+        """The host's rooms become `unknown`; other hosts' rooms are left alone."""
+        host = host or self.default_host
+        log.warning("Docker engine %s unreachable: %s", host, exc)
+        self._drop_client(host)
+        several = len(self.host_urls) > 1
+        where = f"Docker на хосте {host}" if several else "Docker"
         # Once per outage: every reconcile pass finds the engine down, the admins hear it when it goes.
-        if set_status("docker", "unreachable", f"Docker недоступен: {exc.__class__.__name__}"):
+        if set_status(self.status_key(host), "unreachable", f"{where} недоступен: {exc.__class__.__name__}"):
+            rooms_text = "Комнаты этого хоста не обслуживаются" if several else "Комнаты не обслуживаются"
             alerts.alert_admins(
                 "docker_down",
-                f"🚨 Алерт\nDocker недоступен: {exc.__class__.__name__}. Комнаты не обслуживаются, остальное работает.",
-                f"docker_down:{clock.now().isoformat()}",
+                f"🚨 Алерт\n{where} недоступен: {exc.__class__.__name__}. {rooms_text}, остальное работает.",
+                f"docker_down:{host}:{clock.now().isoformat()}",
             )
+        on_host = Room.host == host
+        if host == self.default_host:
+            on_host = or_(on_host, Room.host.is_(None))
         with session_scope() as session:
-            session.exec(update(Room).values(state="unknown", detail="Docker недоступен", updated_at=clock.now()))
+            session.exec(
+                update(Room)
+                .where(on_host)
+                .values(state="unknown", detail=f"{where} недоступен", updated_at=clock.now())
+            )
             bump_board_version(session)
+        self._sum_up()
+
+    def _sum_up(self) -> None:
+        """With several hosts, `docker` says whether all of them answer (the board and the bot read it)."""
+        if len(self.host_urls) == 1:
+            return
+        with session_scope() as session:
+            down = [
+                name
+                for name in self.host_urls
+                if (row := session.get(SystemStatus, f"docker:{name}")) is not None and row.state != "ok"
+            ]
+        detail = ("Docker недоступен на хостах: " + ", ".join(down)) if down else ""
+        set_status("docker", "unreachable" if down else "ok", detail)
 
     @staticmethod
     def state_label(room: Room | None) -> str:
@@ -374,5 +507,6 @@ class RoomContainers:
             "stopped": "остановлена",
             "error": "в ошибке",
             "unknown": "недоступна",
+            "moving": "переносится на другой хост",
         }
         return labels.get(room.state if room else "unknown", "недоступна")

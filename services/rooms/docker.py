@@ -24,7 +24,7 @@ from services.core.db import session_scope
 from services.core.models import RoomGrant, SlotSession, User
 from services.rooms import reconcile as upkeep
 from services.rooms import room_files
-from services.rooms.base import Artifacts, Presence, RoomAccess, RoomProvider, RoomUnavailable
+from services.rooms.base import Artifacts, HostInfo, Presence, RoomAccess, RoomProvider, RoomUnavailable
 from services.rooms.chromium_history import read_visits
 from services.rooms.containers import ENGINE_ERRORS, RoomContainers
 from services.rooms.neko import NekoError, NekoSession
@@ -237,6 +237,9 @@ class DockerRoomProvider(RoomContainers, RoomProvider):
             raise RoomUnavailable(str(exc)) from exc
         finally:
             neko.close()
+
+    def hosts(self) -> list[HostInfo]:
+        return self.host_infos()
 
     def reconcile(self, force: bool = False) -> upkeep.ReconcileReport:
         return upkeep.reconcile(self, self.revoke, force=force)

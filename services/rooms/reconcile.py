@@ -3,7 +3,8 @@
 Creates missing rooms, starts stopped ones, restarts rooms that stopped answering
 (with back-off and an alert), removes rooms of deleted slots, stops rooms of disabled
 ones, and retries revocations that failed while a room was unreachable. A database
-lease lets one process do it at a time.
+lease lets one process do it at a time. Every Docker host is checked in its own thread: a host
+that does not answer marks only its own rooms `unknown`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from docker.errors import APIError
@@ -22,11 +24,12 @@ from services import alerts
 from services.core import clock, leases
 from services.core.db import session_scope
 from services.core.models import Room, RoomGrant, Slot, SlotSession
-from services.core.status import set_status
 from services.rooms.containers import ENGINE_ERRORS, RoomContainers
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
+# A move that has not finished in this long was interrupted (the process died): reconcile takes over.
+MOVE_GRACE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ReconcileReport:
     states: dict[str, str]
     removed: list[str]
     seconds: float
+    # Whether each Docker host answered during the pass.
+    hosts: dict[str, bool] = field(default_factory=dict)
 
 
 def reconcile(ctl: RoomContainers, revoke: Callable[[str, int], None], force: bool = False) -> ReconcileReport:
@@ -45,36 +50,57 @@ def reconcile(ctl: RoomContainers, revoke: Callable[[str, int], None], force: bo
     if not force and not leases.acquire("reconcile-rooms", ttl):
         return ReconcileReport(False, True, {}, [], 0.0)
     try:
-        try:
-            ctl.client().ping()
-            ours = ctl.our_containers()
-        except ENGINE_ERRORS as exc:
-            ctl.engine_down(exc)
-            return ReconcileReport(True, False, {}, [], time.monotonic() - began)
-        set_status("docker", "ok", "")
         with session_scope() as session:
             all_slots = {s.id: s for s in session.exec(select(Slot)).all()}
-        removed = _remove_strays(ctl, ours, all_slots)
-        waiting = _start_missing(ctl, ours, [s for s in all_slots.values() if s.is_active])
+            placed = {r.slot_id for r in session.exec(select(Room)).all()}
+        # New rooms are placed one after another, so each placement sees the ones before it.
+        for slot in all_slots.values():
+            if slot.is_active and slot.id not in placed:
+                ctl.room_row(slot.id)
+        with session_scope() as session:
+            host_of = {r.slot_id: r.host or ctl.default_host for r in session.exec(select(Room)).all()}
+        names = list(ctl.host_urls)
+        with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="reconcile") as pool:
+            results = list(pool.map(lambda name: _reconcile_host(ctl, name, all_slots, host_of), names))
+        _retry_revocations(revoke)
+        with session_scope() as session:
+            states = {r.slot_id: r.state for r in session.exec(select(Room)).all()}
+        removed = [slot_id for _, gone in results for slot_id in gone]
+        answered = {name: ok for name, (ok, _) in zip(names, results, strict=True)}
+        return ReconcileReport(True, all(answered.values()), states, removed, time.monotonic() - began, answered)
+    finally:
+        if not force:
+            leases.release("reconcile-rooms")
+
+
+def _reconcile_host(
+    ctl: RoomContainers, host: str, all_slots: dict[str, Slot], host_of: dict[str, str]
+) -> tuple[bool, list[str]]:
+    """One host's pass; (whether the engine answered, the rooms removed there)."""
+    try:
+        ctl.client(host).ping()
+        ours = ctl.our_containers(host)
+    except ENGINE_ERRORS as exc:
+        ctl.engine_down(exc, host)
+        return False, []
+    ctl.engine_ok(host)
+    try:
+        # A container of a room placed elsewhere (moved away) is a stray here.
+        here = {slot_id: slot for slot_id, slot in all_slots.items() if host_of.get(slot_id, host) == host}
+        removed = _remove_strays(ctl, ours, here)
+        waiting = _start_missing(ctl, ours, [s for s in here.values() if s.is_active])
         if waiting:
             for slot_id, ok in ctl.wait_ready(waiting, ctl.cfg.ready_timeout_seconds).items():
                 if not ok:
                     _mark_unhealthy(ctl, slot_id, "Не ответила вовремя после запуска")
-        _retry_revocations(revoke)
-        with session_scope() as session:
-            states = {r.slot_id: r.state for r in session.exec(select(Room)).all()}
-        return ReconcileReport(True, True, states, removed, time.monotonic() - began)
+        return True, removed
     except ENGINE_ERRORS as exc:
         # A conflict with a concurrent change (container removed meanwhile) is retried next pass.
-        engine_ok = isinstance(exc, APIError)
-        if engine_ok:
-            log.warning("reconcile pass stopped early: %s", exc)
-        else:
-            ctl.engine_down(exc)
-        return ReconcileReport(True, engine_ok, {}, [], time.monotonic() - began)
-    finally:
-        if not force:
-            leases.release("reconcile-rooms")
+        if isinstance(exc, APIError):
+            log.warning("reconcile pass on %s stopped early: %s", host, exc)
+            return True, []
+        ctl.engine_down(exc, host)
+        return False, []
 
 
 def _remove_strays(ctl: RoomContainers, ours: dict[str, Container], slots: dict[str, Slot]) -> list[str]:
@@ -105,6 +131,8 @@ def _reconcile_room(ctl: RoomContainers, slot: Slot, container: Container | None
     room = ctl.room_row(slot.id)
     assert room is not None
     if room.backoff_until and room.backoff_until > now and room.state == "unhealthy":
+        return
+    if room.state == "moving" and now - room.updated_at < MOVE_GRACE:
         return
     if container is None:
         ctl.create_container(slot, room)

@@ -1,0 +1,119 @@
+"""Room hosts: the Docker engines of VDI_DOCKER_HOSTS, how to reach each, where a new room goes,
+and carrying a room's browser profile from one engine to another.
+
+Each engine is reached through the Docker Engine API only (unix socket, tcp:// with TLS, or
+ssh://), so moving a profile goes through the archive API: a stopped helper container on
+each side mounts the profile directory; the source's archive is streamed into the target's.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import docker
+from docker.errors import ImageNotFound
+from docker.tls import TLSConfig
+
+log = logging.getLogger(__name__)
+
+HELPER_MOUNT = "/vdi-profile"
+MIN_API_VERSION = "1.24"
+
+
+def connect(url: str, name: str, cert_dir: Path | None, timeout: int = 30) -> docker.DockerClient:
+    """A client for one engine: TLS for tcp:// when certificates are given, the ssh binary for ssh://."""
+    if url.startswith("ssh://"):
+        return docker.DockerClient(base_url=url, timeout=timeout, use_ssh_client=True)
+    tls = None
+    if url.startswith("tcp://") and cert_dir is not None:
+        own = cert_dir / name
+        folder = own if (own / "ca.pem").exists() else cert_dir
+        tls = TLSConfig(
+            client_cert=(str(folder / "cert.pem"), str(folder / "key.pem")),
+            ca_cert=str(folder / "ca.pem"),
+            verify=True,
+        )
+        url = "https://" + url.removeprefix("tcp://")
+        # requests would let REQUESTS_CA_BUNDLE replace the host's CA: the first call (the API
+        # version) must already go out with the environment ignored, so the version is asked here.
+        client = docker.DockerClient(base_url=url, timeout=timeout, tls=tls, version=MIN_API_VERSION)
+        client.api.trust_env = False
+        client.api._version = client.api.version(api_version=False)["ApiVersion"]
+        return client
+    return docker.DockerClient(base_url=url, timeout=timeout, tls=tls)
+
+
+def address(url: str) -> str:
+    """The address the app reaches a host's published ports on: loopback for a local socket."""
+    if url.startswith("unix://"):
+        return "127.0.0.1"
+    return urlsplit(url).hostname or "127.0.0.1"
+
+
+def memory_bytes(text: str) -> int:
+    """``3g`` / ``256m`` / ``512k`` / ``1024`` -> bytes, as Docker reads a memory limit."""
+    units = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+    text = text.strip().lower()
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def reserved_by_others(client: docker.DockerClient, instance: str) -> int:
+    """Memory limits of running containers that are not this installation's rooms."""
+    total = 0
+    for c in client.containers.list(sparse=False):
+        if c.labels.get("vdi_taxi.instance") != instance:
+            total += int((c.attrs.get("HostConfig") or {}).get("Memory") or 0)
+    return total
+
+
+def ensure_image(client: docker.DockerClient, image: str) -> None:
+    try:
+        client.images.get(image)
+    except ImageNotFound:
+        client.images.pull(image)
+
+
+def _helper(client: docker.DockerClient, image: str, source: str, label: str):
+    ensure_image(client, image)
+    return client.containers.create(
+        image,
+        command=["true"],
+        entrypoint=[],
+        volumes={source: {"bind": HELPER_MOUNT, "mode": "rw"}},
+        labels={"vdi_taxi.helper": label},
+        network_mode="none",
+    )
+
+
+def copy_profile(
+    src: docker.DockerClient, src_dir: str, dst: docker.DockerClient, dst_dir: str, image: str, label: str
+) -> None:
+    """Stream the profile directory from one engine to the other; the target is emptied first."""
+    out = _helper(src, image, src_dir, label)
+    try:
+        wipe = dst.containers.run(
+            image,
+            command=["sh", "-c", f"find {HELPER_MOUNT} -mindepth 1 -delete"],
+            entrypoint=[],
+            volumes={dst_dir: {"bind": HELPER_MOUNT, "mode": "rw"}},
+            labels={"vdi_taxi.helper": label},
+            network_mode="none",
+            user="0",
+            detach=True,
+        )
+        try:
+            status = wipe.wait(timeout=120)
+            if status.get("StatusCode") != 0:
+                raise RuntimeError(f"emptying the target profile failed: {wipe.logs()[-300:]!r}")
+            stream, _ = out.get_archive(HELPER_MOUNT + "/.")
+            # The archive's entries are named ./<path>: unpacked at the mount point they land in place.
+            if not wipe.put_archive(HELPER_MOUNT, stream):
+                raise RuntimeError("the target engine refused the profile archive")
+        finally:
+            wipe.remove(force=True)
+    finally:
+        out.remove(force=True)
