@@ -11,6 +11,7 @@ python -m bench.board_scale
 # Needs VDI_TEST_POSTGRES_URL and VDI_TEST_REDIS_URL (as deploy/test.sh sets them); skipped without.
 if [[ -n "${VDI_TEST_POSTGRES_URL:-}" && -n "${VDI_TEST_REDIS_URL:-}" ]]; then python -m bench.scale_out; fi
 python -m bench.rooms
+python -m bench.hosts
 python -m bench.bookings
 python -m bench.dumps
 python -m bench.usage

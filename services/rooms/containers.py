@@ -134,7 +134,9 @@ class RoomContainers:
         return room_hosts.address(self.host_urls.get(host, "unix://"))
 
     def public_url(self, slot_id: str, room_index: int) -> str:
-        return self.cfg.url_template.format(http_port=self.ports(room_index)[0], slot=slot_id)
+        # {host}: the address of the room's Docker host, for rooms published on several hosts.
+        host = self.bind_address(self.host_of(slot_id)) if "{host}" in self.cfg.url_template else ""
+        return self.cfg.url_template.format(http_port=self.ports(room_index)[0], slot=slot_id, host=host)
 
     def neko(self, room: Room) -> NekoClient:
         if not room.api_token_enc:
