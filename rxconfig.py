@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import reflex as rx
@@ -13,6 +14,21 @@ if os.environ.get("VDI_WORKERS", "").strip():
     os.environ["GRANIAN_WORKERS"] = os.environ["VDI_WORKERS"].strip()
 else:
     os.environ.setdefault("GRANIAN_WORKERS", "1")
+# Several workers: granian, as Reflex starts it, stops the whole app when one worker dies (even by
+# SIGKILL or the kernel's OOM killer), and Reflex passes it no option to do otherwise. Have it start
+# a new worker instead, so the others keep serving their tabs and a dead lease holder's jobs move
+# by the lease, not by a restart of everything (tests/e2e/test_workers_e2e.py kills one).
+if os.environ["GRANIAN_WORKERS"].strip() not in ("", "0", "1"):
+    with contextlib.suppress(ImportError):
+        from granian.server import common as _granian
+
+        _granian_init = _granian.AbstractServer.__init__
+
+        def _respawning_init(self, *args, **kwargs):
+            kwargs.setdefault("respawn_failed_workers", True)
+            _granian_init(self, *args, **kwargs)
+
+        _granian.AbstractServer.__init__ = _respawning_init
 # One process without Redis: tabs' state lives in memory and a closed tab's state is freed
 # this long after its last event (open tabs are kept alive by the board publisher, see
 # state/board.py). With REFLEX_REDIS_URL the state moves to Redis with Reflex's default expiry.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -21,7 +22,8 @@ import pytest
 import redis
 from sqlmodel import select
 
-from services import auth, users
+from services import auth, sessions, users
+from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Lease, SlotSession
 from state.auth import AuthState
@@ -42,6 +44,7 @@ pytestmark = pytest.mark.skipif(
 )
 WORKERS = 2
 POLL_SECONDS = 10.0
+LEASE_SECONDS = 4
 FEED = BoardFeed.get_full_name()
 
 
@@ -58,6 +61,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             REFLEX_REDIS_URL=f"{REDIS}/{number}",
             VDI_WORKERS=str(WORKERS),
             VDI_BOARD_POLL_MS=str(int(POLL_SECONDS * 1000)),
+            VDI_LEASE_SECONDS=str(LEASE_SECONDS),
         ) as app:
             yield app
     finally:
@@ -280,3 +284,45 @@ def _version_seen(tab: RawClient) -> int:
             if "loaded_version_rx_state_" in delta:
                 return delta["loaded_version_rx_state_"]
     raise AssertionError("the session page never noted a board version")
+
+
+def _scheduler_holder() -> str:
+    with session_scope() as session:
+        lease = session.get(Lease, "scheduler")
+        return lease.holder if lease is not None and lease.expires_at > clock.now() else ""
+
+
+def test_killing_the_lease_holder_worker_keeps_the_board_flowing_and_moves_its_jobs(live_app, account):
+    """The board has no leased publisher: every worker feeds its own tabs and hears the bell, so a
+    worker killed outright costs only the tabs it served (they reconnect). Its leased jobs move to
+    another worker within 2 lease periods. Kept last: it kills one of the module's workers."""
+    workers = worker_pids(live_app, WORKERS)
+    holder = _scheduler_holder()
+    victim = next(pid for pid in workers if holder == f"{socket.gethostname()}:{pid}")
+    (survivor,) = set(workers) - {victim}
+    watcher, taker = account("Юлия"), account("Яков")
+    board = _board_tab(live_app, survivor, auth.login(watcher.username, watcher.password).token)
+    taker_id = auth.login(taker.username, taker.password).user.id
+    try:
+        os.kill(victim, signal.SIGKILL)
+        killed = time.monotonic()
+        # A change committed outside the workers (as the scheduler or the CLI would) and one on the survivor.
+        mark = len(board.received)
+        sent = time.time()
+        sessions.take_slot(taker_id, "gpt-1")
+        _reached_in_a_second(board, "gpt-1", mark, lambda c: c["busy"], sent)
+        mark = len(board.received)
+        tab = connect_on(live_app, on=survivor, login=auth.login(watcher.username, watcher.password).token)
+        sent = time.time()
+        tab.send(f"{DashboardState.get_full_name()}.take", {"slot_id": "ppx-2"})
+        _reached_in_a_second(board, "ppx-2", mark, lambda c: c["busy"], sent)
+        tab.close()
+        # The scheduler's lease: taken over by a live worker within 2 lease periods.
+        while (now_held := _scheduler_holder()) in ("", holder):
+            assert time.monotonic() - killed < 2 * LEASE_SECONDS, "no worker took the scheduler over"
+            time.sleep(0.2)
+        assert now_held != holder
+    finally:
+        board.close()
+    # The app still serves with all its workers: the dead one was replaced, not the whole app.
+    assert len(worker_pids(live_app, WORKERS)) == WORKERS
