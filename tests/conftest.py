@@ -166,6 +166,15 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory):
         yield engine
 
 
+@pytest.fixture(scope="session")
+def docker_engine_b(docker_engine, tmp_path_factory: pytest.TempPathFactory):
+    """A second engine on this machine, over tcp:// with TLS (own data root, exec root, bridge)."""
+    from tests.docker_support import second_docker_engine
+
+    with second_docker_engine(tmp_path_factory.mktemp("dockerd-b"), docker_engine) as engine:
+        yield engine
+
+
 @pytest.fixture
 def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings for the Docker room provider against the test engine, isolated per test."""

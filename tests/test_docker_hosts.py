@@ -22,12 +22,9 @@ SECRET = "logged-in-session-cookie-4711"
 COOKIES = "/home/neko/.config/chromium/Default/Cookies"
 
 
-@pytest.fixture(scope="module")
-def engine_b(docker_engine, tmp_path_factory):
-    from tests.docker_support import second_docker_engine
-
-    with second_docker_engine(tmp_path_factory.mktemp("dockerd-b"), docker_engine) as engine:
-        yield engine
+@pytest.fixture
+def engine_b(docker_engine_b):
+    return docker_engine_b
 
 
 @pytest.fixture
