@@ -32,7 +32,7 @@ def renewal_reminders(now: datetime) -> int:
     for slot in due:
         assert slot.renewal_date is not None
         days = (slot.renewal_date - today).days
-        when = "сегодня" if days == 0 else f"через {days} дн. ({slot.renewal_date:%d.%m})"
+        when = "сегодня" if days == 0 else f"через {days} дн. ({slot.renewal_date:%d.%m.%Y})"
         sent += alert_admins(
             "renewal",
             f"💳 Продление подписки {when}\nСлот: {slot.service_name}\nСтоимость: ${slot.monthly_cost:.0f}/мес",

@@ -45,7 +45,7 @@ class BookingView:
     def label(self) -> str:
         tz = get_settings().tz
         start, end = self.starts_at.astimezone(tz), self.ends_at.astimezone(tz)
-        return f"{start:%d.%m} {start:%H:%M}–{end:%H:%M}"
+        return f"{start:%d.%m.%Y} {start:%H:%M}–{end:%H:%M}"
 
     @property
     def minutes(self) -> int:
@@ -369,7 +369,7 @@ def cancel_preview(actor_id: int, booking_id: int) -> str:
         booking, slot, owner = _cancellable(session, actor_id, booking_id)
         if booking.status != "active":
             raise DomainError("Эта бронь уже не активна")
-    day = dates.short(local(booking.starts_at).date()).lower()
+    day = dates.with_weekday(local(booking.starts_at).date())
     return f"{slot.service_name}, {day}, {hhmm(booking.starts_at)}–{hhmm(booking.ends_at)} ({owner.name})"
 
 

@@ -49,8 +49,13 @@ def spoken(d: date) -> str:
 
 
 def short(d: date) -> str:
-    """Чт 26.11"""
+    """Чт 26.11 — a column of a week grid, whose heading gives the year."""
     return f"{WEEKDAYS_SHORT[d.weekday()]} {d:%d.%m}"
+
+
+def with_weekday(d: date) -> str:
+    """чт 26.11.2026"""
+    return f"{WEEKDAYS_SHORT[d.weekday()].lower()} {numeric(d)}"
 
 
 def parse_iso(raw: object) -> date | None:
@@ -58,6 +63,17 @@ def parse_iso(raw: object) -> date | None:
     text = str(raw or "")[:10]
     try:
         return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_numeric(raw: object) -> date | None:
+    """A dd.MM.yyyy date typed by a person, or None when it is anything else."""
+    parts = str(raw or "").strip()[:10].split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
     except ValueError:
         return None
 

@@ -15,7 +15,7 @@ from services.core.errors import Forbidden
 from services.core.models import Lease, Notification, Room, Slot, SlotSession, SystemStatus, User
 from services.core.plural import plural
 from services.rooms import base as rooms
-from services.rooms.base import HostInfo, RoomActionUnsupported, RoomHealth, RoomUnavailable
+from services.rooms.base import STATE_LABELS, HostInfo, RoomActionUnsupported, RoomHealth, RoomUnavailable
 
 ROOM_ACTIONS = {"restart": "перезапущена", "recreate": "пересоздана", "kick": "все отключены"}
 
@@ -34,6 +34,8 @@ class RoomRow:
     # The Docker host the room runs on (empty for demo rooms), «закреплена» when an admin chose it.
     host: str = ""
     pinned: bool = False
+    # The state as admins read it («работает», «демо-комната»); `state` stays the code the page colours by.
+    state_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def health(actor_id: int) -> Health:
                 idle.idle_state(*work_user, now).label if work_user else "",
                 (room.host or "") if room else "",
                 bool(room and room.host_pinned),
+                STATE_LABELS.get(room.state if room else "demo", STATE_LABELS["unknown"]),
             )
         )
     docker_label = (
@@ -105,11 +108,7 @@ def health(actor_id: int) -> Health:
         if docker is None
         else ("работает" if docker.state == "ok" else docker.detail or "недоступен")
     )
-    scheduler_label = (
-        f"работает ({lease.holder})"
-        if lease and lease.expires_at > now
-        else "не отвечает — проверьте процесс приложения"
-    )
+    scheduler_label = "работает" if lease and lease.expires_at > now else "не отвечает — проверьте процесс приложения"
     return Health(
         docker_label,
         scheduler_label,

@@ -175,7 +175,7 @@ def history_of(user_id: int, limit: int = 20) -> list[HistoryItem]:
             HistoryItem(
                 info.id,
                 info.service_name,
-                f"{info.started_at.astimezone(tz):%d.%m %H:%M}",
+                f"{info.started_at.astimezone(tz):%d.%m.%Y %H:%M}",
                 info.duration_label,
                 info.end_reason_label,
                 url,

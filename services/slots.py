@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import delete, func
 from sqlmodel import select
 
+from services import dates
 from services.core import audit, crypto
 from services.core.access import SLOT_ID_RE, URL_RE, require_admin, validate_slot_id
 from services.core.db import bump_board_version, session_scope
@@ -61,7 +61,7 @@ def slot_rows(actor_id: int) -> list[SlotRow]:
             s.monthly_cost,
             s.url or "",
             s.is_active,
-            s.renewal_date.isoformat() if s.renewal_date else "",
+            dates.numeric(s.renewal_date) if s.renewal_date else "",
             s.max_session_minutes or 0,
             s.idle_minutes or 0,
             bool(s.login_enc or s.password_enc),
@@ -114,10 +114,9 @@ def _clean_form(form: dict) -> dict:
     out["max_session_minutes"] = _optional_minutes(text_of("max_session_minutes", 6), 5, "Длина сессии")
     out["idle_minutes"] = _optional_minutes(text_of("idle_minutes", 6), 1, "Простой")
     renewal_raw = text_of("renewal_date", 10)
-    try:
-        out["renewal_date"] = date.fromisoformat(renewal_raw) if renewal_raw else None
-    except ValueError as exc:
-        raise DomainError("Дата продления — в виде ГГГГ-ММ-ДД") from exc
+    out["renewal_date"] = dates.parse_numeric(renewal_raw) if renewal_raw else None
+    if renewal_raw and out["renewal_date"] is None:
+        raise DomainError("Дата продления — в виде ДД.ММ.ГГГГ, например 31.12.2026")
     return out
 
 

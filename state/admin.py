@@ -10,7 +10,7 @@ import reflex as rx
 from services import health, journal, sessions, slots, users
 from services.core.errors import DomainError
 from services.health import HostRow, RoomRow
-from services.journal import AuditRow
+from services.journal import AuditRow, KindOption
 from services.slots import SlotRow
 from services.users import UserRow
 from state.auth import AuthState, UserInfo, admin_only, to_dashboard
@@ -31,7 +31,7 @@ class AdminState(AuthState):
     host_names: list[str] = []
     people: list[UserRow] = []
     audit: list[AuditRow] = []
-    audit_kinds: list[str] = []
+    audit_kinds: list[KindOption] = []
     audit_filter: str = ""
     screenshot_slot: str = ""
     screenshot_src: str = ""
@@ -179,7 +179,7 @@ class AdminState(AuthState):
     @admin_only
     def set_audit_filter(self, caller: UserInfo, kind: str):
         kind = str(kind)[:40]
-        if kind != ALL_KINDS and kind not in journal.audit_kinds(caller.id):
+        if kind != ALL_KINDS and kind not in {o.kind for o in journal.audit_kinds(caller.id)}:
             return rx.toast.error("Неизвестный тип события")
         self.audit_filter = "" if kind == ALL_KINDS else kind
         self.audit = journal.audit_rows(caller.id, self.audit_filter)

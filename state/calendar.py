@@ -70,7 +70,7 @@ class CalendarState(DayPicker, AuthState):
         if d is None:
             return ""
         monday = dates.week_start(d)
-        return f"{monday:%d.%m} – {dates.numeric(monday + timedelta(days=6))}"
+        return f"{dates.numeric(monday)} – {dates.numeric(monday + timedelta(days=6))}"
 
     @rx.var
     def week_slot_name(self) -> str:

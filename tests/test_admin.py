@@ -55,7 +55,9 @@ def test_admin_sees_rooms_users_and_can_deactivate_with_an_audit_entry(make_user
     with session_scope() as session:
         kinds = {e.kind for e in session.exec(select(AuditEvent)).all()}
     assert "user_deactivated" in kinds
-    assert [a.kind for a in journal.audit_rows(boss.id, "user_deactivated")] == ["user_deactivated"]
+    assert [(a.kind, a.label) for a in journal.audit_rows(boss.id, "user_deactivated")] == [
+        ("user_deactivated", "Пользователь отключён")
+    ]
 
 
 def _form(**overrides) -> dict:
@@ -84,7 +86,8 @@ def _form(**overrides) -> dict:
         ({"id": "Bad ID!"}, "Введите ID слота"),
         ({"category_accent": "blue"}, "Цвет категории"),
         ({"max_session_minutes": "2"}, "от 5 до 1440"),
-        ({"renewal_date": "31.12.2026"}, "Дата продления"),
+        ({"renewal_date": "2026-12-31"}, "Дата продления"),
+        ({"renewal_date": "31.02.2026"}, "Дата продления"),
     ],
 )
 def test_slot_form_validation_speaks_russian(make_user, demo_slots, overrides, message):

@@ -31,7 +31,7 @@ def test_renewal_within_three_days_alerts_admins_once(make_user, demo_slots):
     assert "renewal" not in _kinds(anna.id)
     with session_scope() as session:
         text = session.exec(select(Notification.text).where(Notification.kind == "renewal")).first()
-    assert "💳 Продление подписки через 3 дн. (28.11)" in text and "Perplexity Max #1" in text
+    assert "💳 Продление подписки через 3 дн. (28.11.2026)" in text and "Perplexity Max #1" in text
 
 
 def test_weekly_report_goes_out_on_monday_morning_once(make_user, demo_slots):

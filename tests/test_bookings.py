@@ -32,7 +32,7 @@ def test_a_valid_booking_is_stored_in_utc_and_shown_in_local_time(make_user, dem
     b = bookings.create_booking(anna.id, "ppx-1", TOMORROW, "14:30", 60)
     assert b.starts_at == datetime(2026, 11, 26, 11, 30, tzinfo=UTC)
     assert b.ends_at - b.starts_at == timedelta(hours=1)
-    assert b.label == "26.11 14:30–15:30"
+    assert b.label == "26.11.2026 14:30–15:30"
     assert [x.id for x in bookings.my_bookings(anna.id)] == [b.id]
 
 

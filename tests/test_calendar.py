@@ -115,8 +115,8 @@ def test_week_view_puts_a_slots_bookings_on_their_days_with_past_cells_and_the_n
 def test_the_cancel_confirmation_names_the_slot_the_day_and_the_time(make_user, demo_slots):
     anna, boris, boss = make_user("anna"), make_user("boris"), make_user("boss", admin=True)
     b = bookings.create_booking(anna.id, "nbp", "2026-11-26", "15:00", 120)
-    assert bookings.cancel_preview(anna.id, b.id) == "Nano Banana Pro, чт 26.11, 15:00–17:00 (Anna)"
-    assert bookings.cancel_preview(boss.id, b.id).startswith("Nano Banana Pro, чт 26.11")
+    assert bookings.cancel_preview(anna.id, b.id) == "Nano Banana Pro, чт 26.11.2026, 15:00–17:00 (Anna)"
+    assert bookings.cancel_preview(boss.id, b.id).startswith("Nano Banana Pro, чт 26.11.2026")
     with pytest.raises(NotFound):
         bookings.cancel_preview(boris.id, b.id)
 

@@ -14,7 +14,7 @@ def _room_row(room: RoomRow) -> rx.Component:
         rx.table.cell(rx.text(room.service_name, weight="medium"), rx.text(room.slot_id, size="1", color=theme.MUTED)),
         rx.table.cell(
             rx.badge(
-                room.state,
+                room.state_label,
                 color_scheme=rx.match(
                     room.state,
                     ("ready", "green"),

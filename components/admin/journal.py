@@ -10,7 +10,7 @@ from state.admin import ALL_KINDS, AdminState
 def _audit_row(a: AuditRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(a.at),
-        rx.table.cell(rx.badge(a.kind, variant="soft")),
+        rx.table.cell(rx.badge(a.label, variant="soft")),
         rx.table.cell(a.actor),
         rx.table.cell(a.subject),
         rx.table.cell(a.detail),
@@ -22,12 +22,12 @@ def _audit_row(a: AuditRow) -> rx.Component:
 def journal_tab() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text("Событие:", size="2"),
+            rx.text("Событие:", size="2", aria_hidden="true"),
             rx.select.root(
                 rx.select.trigger(aria_label="Фильтр событий"),
                 rx.select.content(
                     rx.select.item("все", value=ALL_KINDS),
-                    rx.foreach(AdminState.audit_kinds, lambda kind: rx.select.item(kind, value=kind)),
+                    rx.foreach(AdminState.audit_kinds, lambda o: rx.select.item(o.label, value=o.kind)),
                 ),
                 value=rx.cond(AdminState.audit_filter == "", ALL_KINDS, AdminState.audit_filter),
                 on_change=AdminState.set_audit_filter,

@@ -44,6 +44,21 @@ class RoomAccess:
     is_demo: bool
 
 
+# A room's state as people read it (the admin health tab, the session page's errors).
+STATE_LABELS = {
+    "ready": "работает",
+    "demo": "демо-комната",
+    "creating": "создаётся",
+    "starting": "запускается",
+    "resetting": "очищается после сессии",
+    "unhealthy": "не отвечает",
+    "stopped": "остановлена",
+    "error": "в ошибке",
+    "unknown": "недоступна",
+    "moving": "переносится на другой хост",
+}
+
+
 @dataclass(frozen=True)
 class RoomHealth:
     slot_id: str

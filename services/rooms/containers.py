@@ -30,7 +30,7 @@ from services.core.models import Room, Slot, SystemStatus
 from services.core.settings import RoomSettings, get_settings
 from services.core.status import set_status
 from services.rooms import hosts as room_hosts
-from services.rooms.base import HostInfo, RoomHealth, RoomUnavailable
+from services.rooms.base import STATE_LABELS, HostInfo, RoomHealth, RoomUnavailable
 from services.rooms.neko import NekoClient
 
 log = logging.getLogger(__name__)
@@ -501,14 +501,4 @@ class RoomContainers:
 
     @staticmethod
     def state_label(room: Room | None) -> str:
-        labels = {
-            "creating": "создаётся",
-            "starting": "запускается",
-            "resetting": "очищается после сессии",
-            "unhealthy": "не отвечает",
-            "stopped": "остановлена",
-            "error": "в ошибке",
-            "unknown": "недоступна",
-            "moving": "переносится на другой хост",
-        }
-        return labels.get(room.state if room else "unknown", "недоступна")
+        return STATE_LABELS.get(room.state if room else "unknown", STATE_LABELS["unknown"])

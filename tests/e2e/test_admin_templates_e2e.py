@@ -192,12 +192,12 @@ def test_admin_adds_a_service_sees_its_credentials_on_demand_and_checks_room_hea
     expect(page.locator("[data-testid=creds-password]")).to_have_count(0)
 
     page.get_by_role("tab", name="Здоровье").click()
-    expect(page.locator("[data-testid=room-row]", has_text="Claude Max #7")).to_contain_text("demo")
+    expect(page.locator("[data-testid=room-row]", has_text="Claude Max #7")).to_contain_text("демо-комната")
     expect(page.get_by_text("Планировщик")).to_be_visible()
     expect(page.locator("[data-testid=health-checked]")).to_contain_text(re.compile(r"Обновлено: \d\d:\d\d:\d\d"))
     shot(page, "admin-health")
     page.get_by_role("tab", name="Журнал").click()
-    expect(page.locator("[data-testid=audit-row]", has_text="credentials_viewed").first).to_contain_text("cl-7")
+    expect(page.locator("[data-testid=audit-row]", has_text="Просмотр доступов").first).to_contain_text("cl-7")
     shot(page, "admin-audit")
 
     # Switched off again (nobody is in it, so no question asked): it leaves the dashboard.

@@ -54,7 +54,7 @@ def test_book_from_the_dialog_and_see_it_live_on_anothers_calendar(live_app, new
     shot(page_a, "booking-dialog", full_page=False)
     dialog.get_by_role("button", name="Забронировать").click()
     expect(page_a.get_by_text("Бронь подтверждена")).to_be_visible()
-    expect(page_a.locator("[data-testid=my-booking]")).to_contain_text(f"{tomorrow:%d.%m} 14:00–16:00")
+    expect(page_a.locator("[data-testid=my-booking]")).to_contain_text(f"{tomorrow:%d.%m.%Y} 14:00–16:00")
 
     # The other person's open calendar redraws by itself.
     expect(row_b.locator("[data-testid=calendar-bar]")).to_have_count(1, timeout=5000)

@@ -48,7 +48,7 @@ def test_the_week_view_shows_a_slots_week_with_the_now_line_and_unbookable_past(
     next_week = monday != dates.week_start(today)
     if next_week:
         page.get_by_role("button", name="Следующая неделя").click()
-    expect(page.locator("[data-testid=calendar-day]")).to_contain_text(f"неделя {monday:%d.%m}")
+    expect(page.locator("[data-testid=calendar-day]")).to_contain_text(f"неделя {monday:%d.%m.%Y}")
     column = week.locator(f"[data-testid=week-day][data-day='{day_after.isoformat()}']").first
     expect(column.locator("[data-testid=calendar-bar]")).to_contain_text("Борис")
     shot(page, "calendar-week-desktop")
