@@ -27,6 +27,12 @@ def field_label(text, html_for: str) -> rx.Component:
     return rx.el.label(text, html_for=html_for, font_size="var(--font-size-2)", font_weight="500")
 
 
+def labelled_input(label, input_id: str, **props) -> rx.Component:
+    """An input named by a real <label for> above it. No browser validation (required, minlength):
+    its bubbles speak the browser's language; the server checks and answers in Russian."""
+    return rx.fragment(field_label(label, input_id), rx.input(id=input_id, width="100%", **props))
+
+
 def error_box(message) -> rx.Component:
     return rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%")
 

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import confirm, form_dialog
+from components.common import confirm, form_dialog, labelled_input
 from services.templates import Skipped
 from state.templates import SlotOption, TemplateCard, TemplatesState
 
@@ -164,10 +164,6 @@ def _slot_checkbox(option: SlotOption) -> rx.Component:
     )
 
 
-def _label(text: str) -> rx.Component:
-    return rx.text(text, size="2", weight="medium")
-
-
 def editor_dialog() -> rx.Component:
     return form_dialog(
         rx.cond(
@@ -176,16 +172,17 @@ def editor_dialog() -> rx.Component:
             "Редактировать шаблон",
         ),
         TemplatesState.form_error,
-        _label("Название"),
-        rx.input(name="name", placeholder="Мой шаблон", default_value=TemplatesState.form_name, width="100%"),
-        _label("Иконка"),
+        labelled_input(
+            "Название", "template-name", name="name", placeholder="Мой шаблон", default_value=TemplatesState.form_name
+        ),
+        rx.text("Иконка", size="2", weight="medium", aria_hidden="true"),
         rx.segmented_control.root(
             rx.foreach(TemplatesState.icons, lambda i: rx.segmented_control.item(i, value=i)),
             value=TemplatesState.form_icon,
             on_change=TemplatesState.set_form_icon,
             aria_label="Иконка",
         ),
-        _label("Слоты"),
+        rx.text("Слоты", id="template-slots-label", size="2", weight="medium"),
         rx.vstack(
             rx.foreach(TemplatesState.slot_options, _slot_checkbox),
             max_height="220px",
@@ -194,9 +191,16 @@ def editor_dialog() -> rx.Component:
             width="100%",
             padding="0.5em",
             style=theme.card_style,
+            role="group",
+            aria_labelledby="template-slots-label",
         ),
-        _label("URL (опционально)"),
-        rx.input(name="url", placeholder="https://...", default_value=TemplatesState.form_url, width="100%"),
+        labelled_input(
+            "URL (опционально)",
+            "template-url",
+            name="url",
+            placeholder="https://...",
+            default_value=TemplatesState.form_url,
+        ),
         on_submit=TemplatesState.save_template,
         submit_label=rx.cond(TemplatesState.form_id == 0, "Создать", "Сохранить"),
         open=TemplatesState.form_open,

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.common import confirm
+from components.common import confirm, labelled_input
 from state.admin import AdminState
 
 
@@ -12,15 +12,16 @@ def small_confirm(label: str, title: str, text, on_confirm, colour: str = "red")
     )
 
 
-def field(label: str, name: str, placeholder: str = "", type_: str = "text", **props) -> rx.Component:
+def field(label: str, name: str, placeholder: str = "", type_: str = "text", *, form: str, **props) -> rx.Component:
+    """A labelled input of an admin form; its id is `form-name`, so the label names it for screen readers."""
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(
+        labelled_input(
+            label,
+            f"{form}-{name}",
             name=name,
             placeholder=placeholder,
             type=type_,
             default_value=AdminState.form.get(name, ""),
-            width="100%",
             **props,
         ),
         spacing="1",

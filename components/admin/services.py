@@ -14,7 +14,15 @@ def _service_row(row: SlotRow) -> rx.Component:
         rx.table.cell(rx.text(row.service_name, weight="medium"), rx.text(row.id, size="1", color=theme.MUTED)),
         rx.table.cell(rx.cond(row.tier != "", row.tier, "—")),
         rx.table.cell("$", row.monthly_cost),
-        rx.table.cell(rx.badge(row.category, style={"background": row.accent, "color": "white"})),
+        rx.table.cell(
+            rx.badge(
+                row.category,
+                style={
+                    "background": f"color-mix(in srgb, {row.accent} 25%, transparent)",
+                    "color": theme.readable(row.accent),
+                },
+            )
+        ),
         rx.table.cell(rx.cond(row.renewal != "", row.renewal, "—")),
         rx.table.cell(
             rx.hstack(
@@ -51,20 +59,35 @@ def _service_dialog() -> rx.Component:
     return form_dialog(
         rx.cond(AdminState.form_creating, "Добавить сервис", "Редактировать сервис"),
         AdminState.form_error,
-        rx.cond(AdminState.form_creating, field("ID слота", "id", "ppx-4")),
-        field("Название", "service_name", "Perplexity Max #4"),
-        rx.hstack(field("Тариф", "tier", "Max / Pro / Ultra"), field("$/мес", "monthly_cost", "200"), width="100%"),
-        rx.hstack(field("Категория", "category", "РЕСЕРЧ"), field("Цвет", "category_accent", "#3b82f6"), width="100%"),
-        field("URL", "url", "https://..."),
+        rx.cond(AdminState.form_creating, field("ID слота", "id", "ppx-4", form="service")),
+        field("Название", "service_name", "Perplexity Max #4", form="service"),
         rx.hstack(
-            field("Продление", "renewal_date", "", "date"),
-            field("Макс. сессия, мин", "max_session_minutes", "180"),
-            field("Простой, мин", "idle_minutes", "15"),
+            field("Тариф", "tier", "Max / Pro / Ultra", form="service"),
+            field("$/мес", "monthly_cost", "200", form="service"),
             width="100%",
         ),
         rx.hstack(
-            field("Логин подписки", "login", "не меняется, если пусто", autocomplete="off"),
-            field("Пароль подписки", "password", "не меняется, если пусто", "password", autocomplete="new-password"),
+            field("Категория", "category", "РЕСЕРЧ", form="service"),
+            field("Цвет", "category_accent", "#3b82f6", form="service"),
+            width="100%",
+        ),
+        field("URL", "url", "https://...", form="service"),
+        rx.hstack(
+            field("Продление", "renewal_date", "ДД.ММ.ГГГГ", form="service"),
+            field("Макс. сессия, мин", "max_session_minutes", "180", form="service"),
+            field("Простой, мин", "idle_minutes", "15", form="service"),
+            width="100%",
+        ),
+        rx.hstack(
+            field("Логин подписки", "login", "не меняется, если пусто", form="service", autocomplete="off"),
+            field(
+                "Пароль подписки",
+                "password",
+                "не меняется, если пусто",
+                "password",
+                form="service",
+                autocomplete="new-password",
+            ),
             width="100%",
         ),
         rx.text(

@@ -83,10 +83,15 @@ def _user_dialogs() -> rx.Component:
         form_dialog(
             "Новый пользователь",
             AdminState.user_form_error,
-            field("Логин", "username", "ivan.petrov", autocomplete="off"),
-            field("Имя", "name", "Иван Петров"),
+            field("Логин", "username", "ivan.petrov", form="user", autocomplete="off"),
+            field("Имя", "name", "Иван Петров", form="user"),
             field(
-                "Пароль", "password", "пусто — сгенерируем и покажем один раз", "password", autocomplete="new-password"
+                "Пароль",
+                "password",
+                "пусто — сгенерируем и покажем один раз",
+                "password",
+                form="user",
+                autocomplete="new-password",
             ),
             rx.checkbox("Администратор (потребуется 2FA при входе)", name="is_admin"),
             on_submit=AdminState.create_user,

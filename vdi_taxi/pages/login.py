@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import brand, error_box
+from components.common import brand, error_box, labelled_input
 from state.login import EnrolState, LoginState
 
 
@@ -27,47 +27,33 @@ def login_page() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.cond(LoginState.error != "", error_box(LoginState.error)),
-                rx.text("Логин", as_="label", html_for="username", size="2", weight="medium"),
-                rx.input(
-                    id="username",
+                labelled_input(
+                    "Логин",
+                    "username",
                     name="username",
                     placeholder="admin",
                     auto_focus=True,
-                    required=True,
                     auto_complete="username",
                     size="3",
-                    width="100%",
                 ),
-                rx.text("Пароль", as_="label", html_for="password", size="2", weight="medium"),
-                rx.input(
-                    id="password",
+                labelled_input(
+                    "Пароль",
+                    "password",
                     name="password",
                     type="password",
                     placeholder="••••••••",
-                    required=True,
-                    min_length=4,
                     auto_complete="current-password",
                     size="3",
-                    width="100%",
                 ),
-                rx.text(
-                    "Код 2FA ",
-                    rx.text("(если подключён)", color=theme.MUTED, as_="span"),
-                    as_="label",
-                    html_for="totp_code",
-                    size="2",
-                    weight="medium",
-                ),
-                rx.input(
-                    id="totp_code",
+                labelled_input(
+                    rx.fragment("Код 2FA ", rx.text("(если подключён)", color=theme.MUTED, as_="span")),
+                    "totp_code",
                     name="totp_code",
                     placeholder="123456",
                     input_mode="numeric",
                     auto_complete="one-time-code",
                     max_length=6,
-                    pattern="[0-9]{6}",
                     size="3",
-                    width="100%",
                     letter_spacing="0.3em",
                 ),
                 rx.button(
@@ -121,7 +107,6 @@ def enrol_page() -> rx.Component:
                         input_mode="numeric",
                         auto_complete="one-time-code",
                         max_length=6,
-                        required=True,
                         size="3",
                         width="100%",
                         letter_spacing="0.3em",
