@@ -34,9 +34,10 @@ def test_every_page_of_the_app_was_added_with_a_declared_access_level():
     assert {_key(r) for r in DECLARED} == set(app._unevaluated_pages)
 
 
-def test_only_the_login_and_2fa_enrolment_pages_are_public():
+def test_only_the_login_2fa_enrolment_and_not_found_pages_are_public():
     _app()
-    assert {r for r, a in DECLARED.items() if a is Access.PUBLIC} == {routes.LOGIN, routes.ENROL_2FA}
+    public = {r for r, a in DECLARED.items() if a is Access.PUBLIC}
+    assert public == {routes.LOGIN, routes.ENROL_2FA, routes.NOT_FOUND}
 
 
 def test_every_non_public_page_runs_the_login_guard_first_and_admin_pages_the_admin_guard():
@@ -52,4 +53,4 @@ def test_every_non_public_page_runs_the_login_guard_first_and_admin_pages_the_ad
         expected = AuthState.guard_admin if key in admin else AuthState.guard
         assert first is not None and first.fn is expected.fn, f"/{key} does not start its on_load with its guard"
         guarded += 1
-    assert guarded == len(app._unevaluated_pages) - 2
+    assert guarded == len(app._unevaluated_pages) - len(public)

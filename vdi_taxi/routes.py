@@ -14,6 +14,8 @@ from services.core.files import DUMP_DOWNLOAD_PATH
 LOGIN = "/login"
 ENROL_2FA = "/2fa"
 DASHBOARD = "/"
+# Reflex serves the page added at this route for any unknown address.
+NOT_FOUND = "404"
 SESSION = "/session/[slot]"
 SESSION_END = "/session-end/[session_id]"
 CALENDAR = "/calendar"

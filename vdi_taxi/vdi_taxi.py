@@ -3,6 +3,7 @@
 import reflex as rx
 from starlette.applications import Starlette
 
+from components.connection import overlay as connection_overlay
 from services import runtime
 from services.core.settings import get_settings
 from state.admin import AdminState
@@ -25,6 +26,7 @@ from vdi_taxi.pages.admin import admin_page
 from vdi_taxi.pages.calendar import calendar_page
 from vdi_taxi.pages.dashboard import dashboard_page
 from vdi_taxi.pages.login import enrol_page, login_page
+from vdi_taxi.pages.not_found import not_found_page
 from vdi_taxi.pages.onboarding import onboarding_page
 from vdi_taxi.pages.profile import profile_page
 from vdi_taxi.pages.registry import Access, page
@@ -56,6 +58,8 @@ app = rx.App(
     backend_exception_handler=backend_error,
     style={"font_family": "Inter, system-ui, sans-serif"},
 )
+# Our Russian connection banner instead of Reflex's English toast and wifi icon.
+app.app_wraps[(5, "Overlay")] = connection_overlay
 bind_tabs_to_logins(app)  # a tab's state is reset before it is served to another login
 app.register_lifespan_task(publish_board)
 app.register_lifespan_task(keep_rooms_reconciled)
@@ -64,6 +68,7 @@ app.register_lifespan_task(run_telegram)
 
 PUBLIC, USER, ADMIN = Access.PUBLIC, Access.USER, Access.ADMIN
 
+page(app, not_found_page, route=routes.NOT_FOUND, title="Страница не найдена", access=PUBLIC)
 page(app, login_page, route=routes.LOGIN, title="Вход", access=PUBLIC, on_load=[LoginState.redirect_if_logged_in])
 # Enrolment checks the login itself: a user who must enrol 2FA cannot pass the USER guard yet.
 page(app, enrol_page, route=routes.ENROL_2FA, title="2FA", access=PUBLIC, on_load=[EnrolState.load])
