@@ -55,6 +55,8 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#0b1220"),
     ],
     html_lang="ru",
+    # Screen readers name the toast region; sonner's own name is English («Notifications alt+T»).
+    toaster=rx.toast.provider(custom_attrs={"customAriaLabel": "Уведомления"}),
     backend_exception_handler=backend_error,
     style={"font_family": "Inter, system-ui, sans-serif"},
 )

@@ -36,7 +36,7 @@ def _favourites() -> rx.Component:
 def _load_chip(load: CategoryLoad) -> rx.Component:
     colour = rx.match(load.level, ("high", theme.BUSY), ("mid", theme.MINE), theme.FREE)
     return rx.hstack(
-        rx.text(load.category, size="1", weight="bold", color=load.accent, letter_spacing="0.04em"),
+        rx.text(load.category, size="1", weight="bold", color=theme.readable(load.accent), letter_spacing="0.04em"),
         rx.box(
             rx.box(width=load.pct.to_string() + "%", height="100%", background=colour, border_radius="3px"),
             width="56px",
@@ -75,7 +75,7 @@ def _group(group: LayoutGroup) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.box(width="10px", height="10px", border_radius="3px", background=group.accent),
-            rx.heading(group.category, size="3", color=group.accent, letter_spacing="0.05em"),
+            rx.heading(group.category, size="3", color=theme.readable(group.accent), letter_spacing="0.05em"),
             align="center",
             spacing="2",
         ),
