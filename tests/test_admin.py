@@ -1,15 +1,15 @@
 """Admin operations refuse non-admins in the service layer too, and leave an audit trail."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from services import auth, board, health, journal, session_views, sessions, slots, users
-from services.core import clock
+from services.core import clock, leases
 from services.core.db import session_scope
 from services.core.errors import Conflict, DomainError, Forbidden
-from services.core.models import AuditEvent
+from services.core.models import AuditEvent, Slot
 
 
 def test_every_admin_operation_refuses_a_regular_user(make_user, demo_slots):
@@ -94,6 +94,26 @@ def test_slot_form_validation_speaks_russian(make_user, demo_slots, overrides, m
     boss = make_user("boss", admin=True)
     with pytest.raises(DomainError, match=message):
         slots.save_slot(boss.id, _form(**overrides), creating=True)
+
+
+def test_renewal_date_is_typed_and_shown_as_people_write_it(make_user, demo_slots):
+    boss = make_user("boss", admin=True)
+    row = slots.save_slot(boss.id, _form(renewal_date="31.12.2026"), creating=True)
+    assert row.renewal == "31.12.2026"
+    with session_scope() as session:
+        assert session.get(Slot, "cl-1").renewal_date == date(2026, 12, 31)
+
+
+def test_the_journal_and_the_health_tab_speak_russian(make_user, demo_slots):
+    boss = make_user("boss", admin=True)
+    with pytest.raises(DomainError):
+        auth.login("boss", "wrong-password")
+    assert journal.audit_rows(boss.id, "login_failed")[0].label == "Неудачный вход"
+    assert [o.label for o in journal.audit_kinds(boss.id) if o.kind == "login_failed"] == ["Неудачный вход"]
+    assert leases.acquire("scheduler", timedelta(seconds=60), holder="vm:10337")
+    overview = health.health(boss.id)
+    assert {r.state_label for r in overview.rooms} == {"демо-комната"}
+    assert overview.scheduler == "работает"  # not where it runs: admins need to know it works
 
 
 def test_subscription_credentials_are_encrypted_at_rest_and_viewing_is_audited(make_user, demo_slots):

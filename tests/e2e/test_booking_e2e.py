@@ -147,7 +147,7 @@ def test_an_admin_cancels_someone_elses_booking_from_the_calendar(live_app, new_
     bar.click()
     # The confirmation names the slot, the day and the time.
     expect(page.get_by_role("alertdialog")).to_contain_text(
-        f"Perplexity Max #3, {dates.short(tomorrow).lower()}, 10:00–11:00 (Анна)"
+        f"Perplexity Max #3, {dates.with_weekday(tomorrow)}, 10:00–11:00 (Анна)"
     )
     page.get_by_role("button", name="Отменить бронь").click()
     expect(page.get_by_text("Бронь отменена")).to_be_visible()
