@@ -89,7 +89,8 @@ def cmd_list_users(_: argparse.Namespace) -> None:
 # and few arenas, the malloc_trim that follows a batch of expired tabs (state/board.py) gives
 # the freed pages back. An operator's own values win.
 MEMORY_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_ARENA_MAX": "2"}
-SERVE_ARGS = ["-m", "reflex", "run", "--env", "prod", "--single-port"]
+# `reflex run --env prod --single-port`, its pages compiled in a child process (vdi_taxi/serve.py).
+SERVE_ARGS = ["-m", "vdi_taxi.serve"]
 
 
 def serve_env(base: dict[str, str]) -> dict[str, str]:
