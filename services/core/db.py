@@ -10,9 +10,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -22,6 +21,9 @@ from services.core import board_signal, files
 from services.core.errors import Unavailable
 from services.core.models import BoardVersion
 from services.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -107,6 +109,10 @@ def session_scope() -> Iterator[Session]:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    # Imported here: only the operator's commands migrate, and the served app would otherwise carry
+    # Alembic (with Mako and Pygments, about 11 MB) in each of its processes.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
@@ -115,6 +121,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def migrate(url: str | None = None) -> None:
     """Bring the database to the newest schema (creating it when empty)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 

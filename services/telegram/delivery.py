@@ -11,11 +11,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import telegram
 from sqlalchemy import update
 from sqlmodel import select
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from services.core import clock
 from services.core.db import session_scope
@@ -23,12 +22,20 @@ from services.core.files import dump_download_path
 from services.core.models import Notification, SystemStatus, User
 from services.core.settings import get_settings
 
+if TYPE_CHECKING:
+    # The Telegram library (about 19 MB) is imported only where the bot runs: every app process
+    # imports this module for the delivery status on the profile, and an installation without
+    # Telegram never loads the library.
+    import telegram
+
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 FLOOD_KEY = "telegram_flood_wait"
 
 
 def make_bot() -> telegram.Bot:
+    import telegram
+
     cfg = get_settings().telegram
     return telegram.Bot(cfg.token, base_url=cfg.api_url, base_file_url=cfg.file_url)
 
@@ -125,6 +132,8 @@ async def _send(bot: telegram.Bot, note: Notification, chat_id: int) -> None:
 
 
 async def deliver_due(bot: telegram.Bot, limit: int = 20) -> DeliveryReport:
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
     report = DeliveryReport()
     stalled: set[int] = set()  # chats whose message failed this round: their later ones wait
     flood_until: datetime | None = None

@@ -12,9 +12,7 @@ import contextlib
 import logging
 import warnings
 from datetime import timedelta
-
-import telegram
-from telegram.warnings import PTBUserWarning
+from typing import TYPE_CHECKING
 
 from services import alerts
 from services.core import audit, clock, leases, outbox
@@ -23,6 +21,9 @@ from services.core.models import SystemStatus
 from services.telegram import bot as commands
 from services.telegram.delivery import deliver_due, make_bot, release_stuck_claims
 from services.telegram.linking import configured, remember_bot
+
+if TYPE_CHECKING:
+    import telegram  # imported by run_worker, and only when Telegram is configured (see delivery)
 
 log = logging.getLogger(__name__)
 LEASE = "telegram"
@@ -44,6 +45,8 @@ def _save_offset(offset: int) -> None:
 
 
 def _handle(bot: telegram.Bot, raw: dict) -> None:
+    import telegram
+
     update = telegram.Update.de_json(raw, bot)
     msg = update.message
     if msg is not None and msg.text and msg.chat.type == "private":
@@ -83,6 +86,8 @@ async def poll_once(bot: telegram.Bot) -> int:
     params: dict = {"timeout": 0, "allowed_updates": ["message"]}
     if offset:
         params["offset"] = offset
+    from telegram.warnings import PTBUserWarning
+
     with warnings.catch_warnings():
         # get_updates() would parse the whole batch at once, and one malformed update would fail it all.
         warnings.filterwarnings("ignore", message=".*getUpdates.*", category=PTBUserWarning)
@@ -105,6 +110,8 @@ async def run_worker(interval: float = 1.0, stop: asyncio.Event | None = None) -
     if not configured():
         log.info("Telegram is not configured (VDI_TELEGRAM_TOKEN is empty); notifications stay in the outbox")
         return
+    import telegram
+
     stop = stop or asyncio.Event()
     bot = make_bot()
     initialised = False
