@@ -12,20 +12,14 @@ from services import bookings, idle, queue, sessions
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Room, Slot, SlotSession, User
+from services.rooms.base import STATE_LABELS
 
 log = logging.getLogger(__name__)
 
 
-ROOM_STATE_LABELS = {
-    "ready": "",
-    "creating": "Комната создаётся",
-    "starting": "Комната запускается",
-    "resetting": "Комната очищается",
-    "unhealthy": "Комната не отвечает",
-    "stopped": "Комната остановлена",
-    "error": "Ошибка комнаты",
-    "unknown": "Комната недоступна",
-}
+def room_label(state: str) -> str:
+    """What a card says of a room that is not ready («Комната запускается»); nothing when it is."""
+    return "" if state == "ready" else f"Комната {STATE_LABELS.get(state, STATE_LABELS['unknown'])}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ def load_board() -> list[CategoryGroup]:
             category=slot.category,
             accent=slot.category_accent,
             room_state=room.state if room else "ready",
-            room_label=ROOM_STATE_LABELS.get(room.state, room.state) if room else "",
+            room_label=room_label(room.state) if room else "",
         )
         extra: dict = {}
         if work_user:

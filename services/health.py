@@ -166,7 +166,7 @@ def move_room(actor_id: int, slot_id: str, host: str, client_ip: str = "") -> st
             detail=f"Перенос комнаты на хост {host}" + (f" (с хоста {source})" if source and source != host else ""),
             client_ip=client_ip,
         )
-    return f"Комната {slot_id}: на хосте {host} (состояние: {result.state})"
+    return f"Комната {slot_id}: на хосте {host} ({STATE_LABELS.get(result.state, STATE_LABELS['unknown'])})"
 
 
 def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -> str:
@@ -191,8 +191,8 @@ def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -
         return f"Не удалось: {exc}"
     with session_scope() as session:
         audit.record(session, f"room_{action}", actor_id=actor_id, subject=slot_id, client_ip=client_ip)
-    state = result.state if isinstance(result, RoomHealth) else None
-    return f"Комната {slot_id}: {ROOM_ACTIONS[action]}" + (f" (состояние: {state})" if state else "")
+    state = STATE_LABELS.get(result.state, STATE_LABELS["unknown"]) if isinstance(result, RoomHealth) else None
+    return f"Комната {slot_id}: {ROOM_ACTIONS[action]}" + (f" ({state})" if state else "")
 
 
 def room_screenshot(actor_id: int, slot_id: str) -> bytes | None:

@@ -184,7 +184,7 @@ def test_moving_a_room_carries_its_profile_to_the_other_host(two_hosts, docker_e
     client.close()
 
     message = health.move_room(admin.id, "mv", "b")
-    assert message == "Комната mv: на хосте b (состояние: ready)"
+    assert message == "Комната mv: на хосте b (работает)"
     assert (room("mv").host, room("mv").host_pinned, room("mv").state) == ("b", True, "ready")
     assert names_on(docker_engine, two_hosts) == set()
     client, container = running_container(engine_b, two_hosts, "mv")

@@ -74,7 +74,7 @@ def test_health_shows_both_hosts_and_an_admin_moves_a_room(hosts_app, new_contex
     row = page.locator("[data-testid=room-row]").filter(has_text=slot_id)
     row.get_by_role("button", name="Перенести").click()
     page.get_by_role("menuitem", name="На хост b").click()
-    expect(page.get_by_text(f"Комната {slot_id}: на хосте b (состояние: ready)")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"Комната {slot_id}: на хосте b (работает)")).to_be_visible(timeout=60_000)
     expect(row).to_contain_text("закреплена")
     shot(page, "admin-health-hosts")
     with session_scope() as session:
