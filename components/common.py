@@ -65,6 +65,7 @@ def confirm(
                 rx.alert_dialog.action(rx.button(confirm_label, color_scheme=colour, on_click=on_confirm)),
                 justify="end",
                 spacing="3",
+                wrap="wrap",
                 margin_top="1em",
             ),
         ),
@@ -103,15 +104,23 @@ def form_dialog(
     )
 
 
+def _labelled(row: rx.Component, headers: tuple[str, ...]) -> rx.Component:
+    """Each cell carries its column's name, which app.css shows above it when the row is a card."""
+    for cell, header in zip(row.children, headers, strict=False):
+        cell.custom_attrs["data-label"] = header
+    return row
+
+
 def data_table(headers: tuple[str, ...], rows, render, min_width: str = "0") -> rx.Component:
-    """A table of rows with a header; on a narrow screen it scrolls inside its box, not the page."""
+    """A table of rows with a header; on a phone each row becomes a card (app.css), wider screens scroll its box."""
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in headers))),
-            rx.table.body(rx.foreach(rows, render)),
+            rx.table.body(rx.foreach(rows, lambda row: _labelled(render(row), headers))),
             width="100%",
             min_width=min_width,
         ),
         overflow_x="auto",
         width="100%",
+        class_name="data-table",
     )

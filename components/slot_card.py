@@ -166,12 +166,31 @@ def _queue_buttons(slot: SlotCard) -> rx.Component:
     )
 
 
+def _release_mine(slot: SlotCard) -> rx.Component:
+    return confirm(
+        rx.button("Освободить", color_scheme="red", variant="soft", size="2", data_testid="release-mine"),
+        "Завершить сессию?",
+        rx.text(
+            rx.text.strong(slot.service_name),
+            " станет свободен для коллег. Посещённые страницы, файлы и скриншот сессии будут на странице итогов "
+            "и в Telegram, если он привязан.",
+        ),
+        DashboardState.release_mine(slot.id),
+        confirm_label="Да, завершить",
+    )
+
+
 def _actions(slot: SlotCard) -> rx.Component:
     return rx.cond(
         _is_mine(slot),
-        rx.link(
-            rx.button("Вернуться к сессии", color_scheme="amber", size="2", width="100%"),
-            href=routes.session_page(slot.id),
+        rx.hstack(
+            _release_mine(slot),
+            rx.link(
+                rx.button("Вернуться к сессии", color_scheme="amber", size="2", width="100%"),
+                href=routes.session_page(slot.id),
+                flex="1",
+            ),
+            spacing="2",
             width=["100%", "auto"],
         ),
         rx.cond(

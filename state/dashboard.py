@@ -1,4 +1,4 @@
-"""Dashboard: favourites, taking a slot, admin force-release."""
+"""Dashboard: favourites, taking and releasing one's own slot, admin force-release."""
 
 from __future__ import annotations
 
@@ -55,6 +55,18 @@ class DashboardState(AuthState):
             self.favourites = [*self.favourites, slot_id]
         elif not now_fav:
             self.favourites = [s for s in self.favourites if s != slot_id]
+
+    @rx.event
+    @signed_in
+    async def release_mine(self, caller: UserInfo, slot_id: str):
+        """«Освободить» on the person's own card: a phone user ends the session from the board."""
+        try:
+            ended = await asyncio.to_thread(sessions.release_slot, caller.id, access.validate_slot_id(str(slot_id)))
+        except DomainError as exc:
+            yield rx.toast.error("Не удалось освободить слот", description=exc.message)
+            return
+        notify_board_changed()
+        yield rx.redirect(routes.session_end_page(ended.id))
 
     @rx.event
     @admin_only(otherwise=lambda: rx.toast.error("Только администратор может принудительно освободить слот"))

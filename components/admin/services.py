@@ -25,14 +25,19 @@ def _service_row(row: SlotRow) -> rx.Component:
         ),
         rx.table.cell(rx.cond(row.renewal != "", row.renewal, "—")),
         rx.table.cell(
-            rx.hstack(
+            # The label around both makes «Вкл»/«Выкл» a tap target too (40 px high on a phone).
+            rx.el.label(
                 rx.switch(
                     checked=row.is_active,
                     on_change=lambda v: AdminState.toggle_service(row.id, v),
                     aria_label="Активен",
                 ),
                 rx.text(rx.cond(row.is_active, "Вкл", "Выкл"), size="2"),
-                align="center",
+                display="inline-flex",
+                align_items="center",
+                gap="8px",
+                min_height="40px",
+                cursor="pointer",
             )
         ),
         rx.table.cell(

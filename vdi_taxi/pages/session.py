@@ -40,9 +40,55 @@ def _release_button() -> rx.Component:
     )
 
 
+def _title() -> rx.Component:
+    """The slot's name on one line (ellipsis); on a phone the timer and badges sit under it."""
+    return rx.flex(
+        rx.text(
+            SessionPageState.service_name,
+            weight="bold",
+            min_width="0",
+            max_width="100%",
+            white_space="nowrap",
+            overflow="hidden",
+            text_overflow="ellipsis",
+            data_testid="session-name",
+        ),
+        rx.hstack(
+            rx.cond(
+                _ended_elsewhere(),
+                rx.badge("сессия завершена", color_scheme="red", variant="soft"),
+                elapsed(SessionPageState.started_at_ms, "clock", class_name="mono", data_testid="session-timer"),
+            ),
+            rx.cond(SessionPageState.is_demo_room, rx.badge("демо-комната", color_scheme="amber", variant="soft")),
+            align="center",
+            spacing="2",
+            flex_shrink="0",
+            font_size=["12px", "12px", "inherit"],
+            color=[theme.MUTED, theme.MUTED, "inherit"],
+        ),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        align=rx.breakpoints(initial="start", sm="center"),
+        gap=rx.breakpoints(initial="0", sm="3"),
+        flex="1",
+        min_width="0",
+    )
+
+
 def _top_bar() -> rx.Component:
+    """Compact on a phone: back, name over timer, fullscreen and «Освободить» always on screen."""
     return rx.hstack(
-        rx.link(rx.icon("arrow-left", size=20), href=routes.DASHBOARD, color=theme.MUTED, aria_label="На дашборд"),
+        rx.link(
+            rx.icon("arrow-left", size=20),
+            href=routes.DASHBOARD,
+            color=theme.MUTED,
+            aria_label="На дашборд",
+            display="inline-flex",
+            align_items="center",
+            justify_content="center",
+            min_width="40px",
+            min_height="40px",
+            flex_shrink="0",
+        ),
         rx.box(
             width="10px",
             height="10px",
@@ -51,14 +97,11 @@ def _top_bar() -> rx.Component:
             class_name="pulse-dot",
             flex_shrink="0",
         ),
-        rx.text(SessionPageState.service_name, weight="bold", truncate=True, max_width=["40%", "50%"]),
-        rx.cond(SessionPageState.is_demo_room, rx.badge("демо-комната", color_scheme="amber", variant="soft")),
-        rx.spacer(),
+        _title(),
         rx.cond(
             _ended_elsewhere(),
-            rx.badge("сессия завершена", color_scheme="red", variant="soft"),
+            rx.fragment(),
             rx.hstack(
-                elapsed(SessionPageState.started_at_ms, "clock", class_name="mono", data_testid="session-timer"),
                 rx.icon_button(
                     rx.icon("maximize-2", size=18),
                     variant="ghost",
@@ -70,15 +113,18 @@ def _top_bar() -> rx.Component:
                 _release_button(),
                 align="center",
                 spacing="3",
+                flex_shrink="0",
             ),
         ),
         align="center",
-        spacing="3",
+        spacing=rx.breakpoints(initial="2", sm="3"),
         width="100%",
-        height=["56px", "48px"],
-        padding_x="1em",
+        min_height=["56px", "56px", "48px"],
+        padding_x=["0.5em", "0.5em", "1em"],
+        padding_y="4px",
         border_bottom=f"1px solid {theme.CARD_BORDER}",
         background="rgba(11, 18, 32, 0.9)",
+        data_testid="session-bar",
     )
 
 
