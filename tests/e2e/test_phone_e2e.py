@@ -144,13 +144,13 @@ def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app,
     login(page, live_app.url, anna)
 
     # Take a slot: the room gets the screen, the controls fit one compact bar.
-    page.locator("[data-testid=slot-card][data-slot=lov-1]").get_by_role("button", name="Занять").click()
-    page.wait_for_url(f"{live_app.url}/session/lov-1")
+    page.locator("[data-testid=slot-card][data-slot=ppx-2]").get_by_role("button", name="Занять").click()
+    page.wait_for_url(f"{live_app.url}/session/ppx-2")
     expect(page.locator("[data-testid=room-frame]")).to_be_visible()
     bar = page.locator("[data-testid=session-bar]").bounding_box()
     assert bar["width"] <= 390 and bar["height"] <= 64
     name = page.locator("[data-testid=session-name]")
-    expect(name).to_have_text("Lovable Team")
+    expect(name).to_have_text("Perplexity Max #2")
     assert name.bounding_box()["height"] < 30  # one line
     room = page.locator("[data-testid=room-frame]").bounding_box()
     assert room["height"] >= 844 - 80 and room["width"] == 390
@@ -170,14 +170,14 @@ def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app,
     assert yes["x"] + yes["width"] <= 390 and yes["height"] >= 40
     confirm.get_by_role("button", name="Да, завершить").tap()
     page.wait_for_url(f"{live_app.url}/session-end/*")
-    expect(page.locator("[data-testid=session-summary]")).to_contain_text("Lovable Team")
+    expect(page.locator("[data-testid=session-summary]")).to_contain_text("Perplexity Max #2")
 
     # From the board too: the own slot offers release beside «Вернуться к сессии».
     page.goto(f"{live_app.url}/")
-    card = page.locator("[data-testid=slot-card][data-slot=lov-1]")
+    card = page.locator("[data-testid=slot-card][data-slot=ppx-2]")
     card.get_by_role("button", name="Занять").tap()
-    page.wait_for_url(f"{live_app.url}/session/lov-1")
-    page.get_by_role("link", name="На дашборд").tap()
+    page.wait_for_url(f"{live_app.url}/session/ppx-2")
+    page.locator("[data-testid=session-bar]").get_by_role("link", name="На дашборд").tap()
     page.wait_for_url(f"{live_app.url}/")
     expect(card.get_by_role("button", name="Вернуться к сессии")).to_be_visible()
     card.get_by_role("button", name="Освободить").tap()
@@ -192,8 +192,8 @@ def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app,
     page.goto(f"{live_app.url}/calendar")
     page.get_by_role("button", name="Следующий день").tap()
     expect(page.locator("[data-testid=calendar-day]")).to_contain_text(f"{tomorrow:%d.%m.%Y}")
-    row = page.locator("[data-testid=calendar-row][data-slot=lov-1]")
-    row.get_by_role("button", name="Забронировать Lovable Team с 14:00").tap()
+    row = page.locator("[data-testid=calendar-row][data-slot=ppx-2]")
+    row.get_by_role("button", name="Забронировать Perplexity Max #2 с 14:00").tap()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_label("Дата")).to_contain_text(dates.numeric(tomorrow))
     expect(dialog.get_by_label("Время начала")).to_have_text("14:00")

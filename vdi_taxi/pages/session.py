@@ -59,10 +59,15 @@ def _title() -> rx.Component:
                 rx.badge("сессия завершена", color_scheme="red", variant="soft"),
                 elapsed(SessionPageState.started_at_ms, "clock", class_name="mono", data_testid="session-timer"),
             ),
-            rx.cond(SessionPageState.is_demo_room, rx.badge("демо-комната", color_scheme="amber", variant="soft")),
+            # On a phone the room says it is a demo itself; the bar keeps its width for the controls.
+            rx.cond(
+                SessionPageState.is_demo_room,
+                rx.badge("демо-комната", color_scheme="amber", variant="soft", display=["none", "none", "inline-flex"]),
+            ),
             align="center",
             spacing="2",
-            flex_shrink="0",
+            max_width="100%",
+            overflow="hidden",
             font_size=["12px", "12px", "inherit"],
             color=[theme.MUTED, theme.MUTED, "inherit"],
         ),
