@@ -183,7 +183,7 @@ def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app,
     card.get_by_role("button", name="Освободить").tap()
     page.get_by_role("button", name="Да, завершить").tap()
     page.wait_for_url(f"{live_app.url}/session-end/*")
-    expect(page.locator("[data-testid=session-summary]")).to_contain_text("Завершено")
+    expect(page.locator("[data-testid=session-summary]")).to_contain_text("Вы завершили сессию")
     page.goto(f"{live_app.url}/")
     expect(card).to_have_attribute("data-busy", "false")
 
