@@ -203,7 +203,7 @@ def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app,
     expect(row.locator("[data-testid=calendar-bar]")).to_contain_text("Анна")
     page.goto(f"{live_app.url}/")
     mine = page.locator("[data-testid=my-booking]")
-    expect(mine).to_contain_text(f"{tomorrow:%d.%m} 14:00")
+    expect(mine).to_contain_text(f"{dates.numeric(tomorrow)} 14:00")
     mine.get_by_role("button", name="Отменить бронь").tap()
     page.get_by_role("alertdialog").get_by_role("button", name="Отменить бронь").tap()
     expect(page.get_by_text("Бронь отменена")).to_be_visible()
