@@ -73,7 +73,7 @@ def _title() -> rx.Component:
         ),
         direction=rx.breakpoints(initial="column", sm="row"),
         align=rx.breakpoints(initial="start", sm="center"),
-        gap=rx.breakpoints(initial="0", sm="3"),
+        gap=rx.breakpoints(initial="0", sm="12px"),
         flex="1",
         min_width="0",
     )
