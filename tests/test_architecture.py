@@ -14,7 +14,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("services", "state", "components", "vdi_taxi")
 
 # (module file, imported module) -> why the import sits inside a function.
-ALLOWED_LOCAL_IMPORTS: dict[tuple[str, str], str] = {}
+# Heavy libraries the served app needs only on some paths: loading them at start-up costs every
+# app process memory for its whole life (README Benchmarks, "app memory").
+_ONLY_WHEN_MIGRATING = "Alembic is needed only by migrate (CLI, start-up of a fresh database), not by a serving worker"
+_ONLY_WITH_TELEGRAM = "python-telegram-bot is loaded only once Telegram is configured and the bot runs"
+ALLOWED_LOCAL_IMPORTS: dict[tuple[str, str], str] = {
+    ("services/core/db.py", "alembic"): _ONLY_WHEN_MIGRATING,
+    ("services/core/db.py", "alembic.config"): _ONLY_WHEN_MIGRATING,
+    ("services/telegram/delivery.py", "telegram"): _ONLY_WITH_TELEGRAM,
+    ("services/telegram/delivery.py", "telegram.error"): _ONLY_WITH_TELEGRAM,
+    ("services/telegram/worker.py", "telegram"): _ONLY_WITH_TELEGRAM,
+    ("services/telegram/worker.py", "telegram.warnings"): _ONLY_WITH_TELEGRAM,
+}
 
 
 def _local_imports() -> set[tuple[str, str]]:
