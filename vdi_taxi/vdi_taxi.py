@@ -4,6 +4,7 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from components.connection import overlay as connection_overlay
+from components.error_screen import error_boundary
 from services import runtime
 from services.core.settings import get_settings
 from state.admin import AdminState
@@ -62,6 +63,8 @@ app = rx.App(
 )
 # Our Russian connection banner instead of Reflex's English toast and wifi icon.
 app.app_wraps[(5, "Overlay")] = connection_overlay
+# And our Russian screen for a page that fails to render, instead of Reflex's English one.
+app.app_wraps[(55, "ErrorBoundary")] = error_boundary
 bind_tabs_to_logins(app)  # a tab's state is reset before it is served to another login
 app.register_lifespan_task(publish_board)
 app.register_lifespan_task(keep_rooms_reconciled)

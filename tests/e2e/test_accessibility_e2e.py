@@ -328,3 +328,16 @@ def test_an_unknown_address_shows_our_404_with_a_way_home(live_app, new_context)
     expect(page).to_have_title(re.compile("Страница не найдена"))
     page.get_by_role("link", name="На главную").click()
     page.wait_for_url(f"{live_app.url}/login")  # home, which asks a stranger to log in first
+
+
+def test_a_page_that_fails_to_render_gets_our_russian_screen(live_app, new_context):
+    """Reflex's crash screen is English («An error occurred while rendering this page», a «Copy»
+    button, a link to reflex.dev); the scripts a browser loads carry ours instead."""
+    page = new_context().new_page()
+    scripts: list[str] = []
+    page.on("response", lambda r: scripts.append(r.text()) if r.url.endswith(".js") and r.ok else None)
+    page.goto(f"{live_app.url}/login")
+    expect(page.get_by_role("button", name="Войти")).to_be_visible()
+    shipped = "\n".join(scripts)
+    assert "Страница не смогла открыться" in shipped
+    assert "An error occurred while rendering" not in shipped
