@@ -41,7 +41,7 @@ class SessionPageState(AuthState):
     @rx.event
     @signed_in
     def load(self, caller: UserInfo):
-        slot_id = str(self.router.page.params.get("slot", ""))
+        slot_id = routes.slot_of_session_page(self.router.url.path)
         self.error = ""
         self.session_id = 0
         self.end_reason = ""
@@ -174,7 +174,7 @@ class SessionEndState(AuthState):
     @rx.event
     @signed_in
     def load(self, caller: UserInfo):
-        raw = str(self.router.page.params.get("session_id", ""))
+        raw = routes.session_id_of_end_page(self.router.url.path)
         self.error = ""
         self.dump_status = ""
         if not raw.isdigit() or len(raw) > 12:

@@ -78,3 +78,14 @@ def test_the_path_builders_give_the_paths_the_pages_are_registered_under():
     assert routes.is_session_end_page(routes.session_end_page(42))
     assert not routes.is_session_end_page(routes.session_page("ppx-1"))
     assert routes.calendar_feed("abc") == "/calendar/feed/abc.ics"
+
+
+def test_the_route_arguments_are_read_back_from_the_page_paths():
+    assert routes.slot_of_session_page(routes.session_page("ppx-1")) == "ppx-1"
+    assert routes.slot_of_session_page(routes.session_page("ppx-1") + "/") == "ppx-1"
+    assert routes.slot_of_session_page("/session/%D1%81%D0%BB%D0%BE%D1%82") == "слот"
+    assert routes.session_id_of_end_page(routes.session_end_page(42)) == "42"
+    # Another page has none: the handlers then answer "not found" rather than guess.
+    assert routes.slot_of_session_page(routes.session_end_page(42)) == ""
+    assert routes.session_id_of_end_page(routes.session_page("ppx-1")) == ""
+    assert routes.slot_of_session_page(routes.CALENDAR) == ""

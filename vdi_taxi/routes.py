@@ -7,7 +7,7 @@ The builders accept plain values on the server and Reflex string Vars in compone
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from services.core.files import DUMP_DOWNLOAD_PATH
 
@@ -55,6 +55,22 @@ def session_end_page(session_id: Any) -> Any:
 
 def is_session_end_page(path: str) -> bool:
     return path.startswith(_SESSION_END_PREFIX)
+
+
+def _arg_after(prefix: str, path: str) -> str:
+    if not path.startswith(prefix):
+        return ""
+    return unquote(path.removeprefix(prefix).split("/", 1)[0])
+
+
+def slot_of_session_page(path: str) -> str:
+    """The slot id in a room page's path ("" on any other page)."""
+    return _arg_after(_SESSION_PREFIX, path)
+
+
+def session_id_of_end_page(path: str) -> str:
+    """The session id in a summary page's path ("" on any other page)."""
+    return _arg_after(_SESSION_END_PREFIX, path)
 
 
 def calendar_feed(token: str) -> str:
