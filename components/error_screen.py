@@ -8,6 +8,8 @@ may be what failed.
 import reflex as rx
 from reflex_components_core.base.error_boundary import ErrorBoundary
 
+from vdi_taxi import routes
+
 _LINK = {
     "display": "inline-flex",
     "align_items": "center",
@@ -31,7 +33,11 @@ def _fallback() -> rx.Component:
             rx.el.div(
                 # An empty href reloads this very address.
                 rx.el.a("Обновить страницу", href="", style={**_LINK, "background": "#3b5bdb", "color": "#fff"}),
-                rx.el.a("На главную", href="/", style={**_LINK, "color": "#c5d0ff", "border": "1px solid #4c5a8a"}),
+                rx.el.a(
+                    "На главную",
+                    href=routes.DASHBOARD,
+                    style={**_LINK, "color": "#c5d0ff", "border": "1px solid #4c5a8a"},
+                ),
                 style={"display": "flex", "gap": "0.75em", "flex_wrap": "wrap"},
             ),
             style={"max_width": "32rem", "padding": "1.5rem"},
