@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from services import dates
 from services.core import clock
 from tests.e2e.conftest import login, shot
+from tests.e2e.test_admin_templates_e2e import _free
 
 PHONE_WIDTHS = (360, 390, 430)
 DESKTOP = {"viewport": {"width": 1366, "height": 800}}
@@ -139,6 +140,7 @@ def test_every_page_fits_a_phone_and_every_target_is_tappable(live_app, new_cont
 
 
 def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app, new_context, account):
+    _free("ppx-2")  # the live app is shared: an earlier test may have left the slot taken
     anna = account("Анна")
     page = new_context(**_phone(390)).new_page()
     login(page, live_app.url, anna)
