@@ -84,7 +84,8 @@ class RoomContainers:
                 row.key.removeprefix("docker:")
                 for row in session.exec(select(SystemStatus).where(SystemStatus.state != "ok")).all()
             }
-        room_bytes = room_hosts.memory_bytes(self.cfg.memory)
+        # Read as Docker reads the same value when it sets the rooms' limit.
+        room_bytes = docker.utils.parse_bytes(self.cfg.memory)
         infos = []
         for name in self.host_urls:
             rooms = sorted(slot_id for slot_id, host in placed if host == name)

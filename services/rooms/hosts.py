@@ -52,15 +52,6 @@ def address(url: str) -> str:
     return urlsplit(url).hostname or "127.0.0.1"
 
 
-def memory_bytes(text: str) -> int:
-    """``3g`` / ``256m`` / ``512k`` / ``1024`` -> bytes, as Docker reads a memory limit."""
-    units = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-    text = text.strip().lower()
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
-
-
 def reserved_by_others(client: docker.DockerClient, instance: str) -> int:
     """Memory limits of running containers that are not this installation's rooms."""
     total = 0
