@@ -42,6 +42,19 @@ def elapsed(since_ms, mode: str = "clock", **props) -> rx.Component:
     return rx.el.span(data_since=since_ms, data_mode=mode, **props)
 
 
+def warning_bar(*children: rx.Component, data_testid: str, **props) -> rx.Component:
+    """An amber bar across the session page asking for the person's attention (an alert)."""
+    style = {
+        "align": "center",
+        "width": "100%",
+        "padding": "0.4em 1em",
+        "background": "rgba(245, 158, 11, 0.2)",
+        "color": "#fbbf24",
+        "role": "alert",
+    }
+    return rx.hstack(*children, data_testid=data_testid, **{**style, **props})
+
+
 def confirm(
     trigger: rx.Component | None,
     title,

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import elapsed
+from components.common import elapsed, warning_bar
 from state.board import card
 from state.session import SessionPageState
 
@@ -16,7 +16,7 @@ def session_warning(ended: rx.Var) -> rx.Component:
     slot = card(SessionPageState.slot_id)
     return rx.cond(
         slot.ending_soon & ~ended,
-        rx.hstack(
+        warning_bar(
             rx.icon("timer", size=18, flex_shrink="0"),
             rx.text(
                 "Сессия закончится через ",
@@ -37,14 +37,9 @@ def session_warning(ended: rx.Var) -> rx.Component:
                 ),
                 rx.text(slot.extend_refusal, size="2", weight="medium", data_testid="extend-refusal"),
             ),
-            align="center",
-            wrap="wrap",
-            width="100%",
-            padding="0.4em 1em",
-            background="rgba(245, 158, 11, 0.15)",
-            color="#fbbf24",
-            role="alert",
             data_testid="ending-banner",
+            wrap="wrap",
+            background="rgba(245, 158, 11, 0.15)",
         ),
     )
 

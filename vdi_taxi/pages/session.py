@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components import theme
-from components.common import confirm, elapsed, error_box
+from components.common import confirm, elapsed, error_box, warning_bar
 from components.layout import protected_page
 from components.session_warning import ended_reason, session_warning
 from services.board import SlotCard
@@ -207,7 +207,7 @@ def _idle_banner() -> rx.Component:
     """Shown once the scheduler found the session unattended: time to come back, and «Я здесь»."""
     return rx.cond(
         (card(SessionPageState.slot_id).idle_release_ms > 0) & ~_ended_elsewhere(),
-        rx.hstack(
+        warning_bar(
             rx.icon("hourglass", size=18),
             rx.text(
                 "Вас давно нет в комнате. Слот освободится через ",
@@ -217,12 +217,6 @@ def _idle_banner() -> rx.Component:
             ),
             rx.spacer(),
             rx.button("Я здесь", size="1", color_scheme="amber", on_click=SessionPageState.still_here),
-            align="center",
-            width="100%",
-            padding="0.4em 1em",
-            background="rgba(245, 158, 11, 0.2)",
-            color="#fbbf24",
-            role="alert",
             data_testid="idle-banner",
         ),
     )
