@@ -71,32 +71,22 @@ def rss_by_process(pgid: int) -> dict[str, float]:
     return out
 
 
-def rss_mb(pgid: int) -> float:
-    total = 0
-    for pid in _group_pids(pgid):
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-        except OSError:
-            continue
-    return total / 2**20
-
-
-def pss_mb(pgid: int) -> float:
-    """Proportional set size of the process group: pages shared by the supervisor and its forked
-    worker count once, split between them (a plain RSS sum counts them twice)."""
-    total = 0
-    for pid in _group_pids(pgid):
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total / 2**20
-
-
 def memory_mb(pgid: int) -> dict[str, float]:
-    return {"rss": round(rss_mb(pgid), 1), "pss": round(pss_mb(pgid), 1)}
+    """RSS and PSS of the process group, both from one read of each process's smaps_rollup.
+
+    PSS counts the pages the supervisor shares with its forked worker once, split between them;
+    a plain RSS sum counts them twice."""
+    totals = {"Rss": 0, "Pss": 0}
+    for pid in _group_pids(pgid):
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key in totals:
+                totals[key] += int(value.split()[0]) * 1024
+    return {key.lower(): round(total / 2**20, 1) for key, total in totals.items()}
 
 
 def pct(values: list[float], q: float) -> float:
