@@ -23,8 +23,11 @@ def session_warning(ended: rx.Var) -> rx.Component:
                 elapsed(slot.deadline_ms, "countdown", class_name="mono", data_testid="ending-countdown"),
                 ". Сохраните работу.",
                 size="2",
+                # Grows and wraps inside itself, so on a phone the icon, the text and the button
+                # keep one row instead of three.
+                flex="1 1 10em",
+                min_width="0",
             ),
-            rx.spacer(),
             rx.cond(
                 slot.extend_refusal == "",
                 rx.button(
