@@ -62,6 +62,9 @@ def login_page() -> rx.Component:
                     size="3",
                     width="100%",
                     loading=LoginState.pending,
+                    # Until the page is live, a click (or Enter) would make the browser submit the
+                    # form itself: a GET that puts the login and password into the address.
+                    disabled=~rx.State.is_hydrated,
                     margin_top="0.5em",
                 ),
                 spacing="2",
