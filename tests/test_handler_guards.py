@@ -151,3 +151,24 @@ def test_a_logged_in_user_reaches_the_handler_body_with_the_payload_arguments(ma
     assert _call(DashboardState, "toggle_favourite", state, slot_id=demo_slots[0]) == [None]
     assert state.favourites == [demo_slots[0]] == slots.favourites_of(anna.id)
     assert state.user_id == anna.id
+
+
+def test_release_from_the_board_cannot_end_another_persons_session(make_user, demo_slots):
+    """A hostile employee sends «Освободить» for a slot someone else holds: nothing ends."""
+    from services import sessions
+
+    anna = make_user("anna", password="correct-horse")
+    boris = make_user("boris", password="correct-horse")
+    held = sessions.take_slot(anna.id, demo_slots[0])
+    state = with_login(DashboardState(_reflex_internal_init=True), auth.login(boris.username, "correct-horse").token)
+    (toast,) = _call(DashboardState, "release_mine", state, slot_id=demo_slots[0])
+    assert "Не удалось освободить слот" in repr(toast)
+    assert sessions.get_session(held.id).ended_at is None
+    # Malformed ids get the same refusal, not a traceback.
+    (toast,) = _call(DashboardState, "release_mine", state, slot_id={"$ne": 1})
+    assert "Не удалось освободить слот" in repr(toast)
+    # A stranger's socket is sent to the login page and the session still runs.
+    stranger = DashboardState(_reflex_internal_init=True)
+    (refusal,) = _call(DashboardState, "release_mine", stranger, slot_id=demo_slots[0])
+    assert '"/login"' in repr(refusal)
+    assert sessions.get_session(held.id).ended_at is None

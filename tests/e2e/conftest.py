@@ -10,6 +10,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from services import auth, runtime, users
 from services.core import clock
@@ -113,7 +114,12 @@ def login(page: Page, base_url: str, acc: Account, *, expect_path: str = "/") ->
     if acc.secret:
         page.locator("#totp_code").fill(acc.code())
     page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(f"{base_url}{expect_path}")
+    try:
+        page.wait_for_url(f"{base_url}{expect_path}")
+    except PlaywrightTimeoutError as exc:
+        # Say where the login stopped and what the page showed, not just "timeout".
+        shown = page.locator("body").inner_text(timeout=5_000)[:600]
+        raise AssertionError(f"login of {acc.username} stopped at {page.url}; the page shows: {shown!r}") from exc
 
 
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:
