@@ -88,6 +88,7 @@ def take_slot(
         deadline = session_deadline(session, slot, user_id, now)
     work = _insert_session(user_id, slot_id, via_template, limit, deadline)
     assert work.id is not None
+    log.info("session %s on %s started by user %s", work.id, slot_id, user_id)
     try:
         access = provider.grant(slot_id, work.id)
     except RoomUnavailable as exc:
@@ -169,6 +170,7 @@ def end_session(
         bump_board_version(session)
         work = session.get(SlotSession, session_id)
     assert work is not None
+    log.info("session %s on %s ended: %s", session_id, work.slot_id, reason)
     try:
         provider.revoke(work.slot_id, session_id)
     except Exception:  # the session is over either way; a later reconcile retries revocation

@@ -19,7 +19,7 @@ from state.session import SessionEndState, SessionPageState
 from state.tab_binding import install as bind_tabs_to_logins
 from state.templates import TemplatesState
 from state.usage import UsageState
-from vdi_taxi import log_privacy, routes
+from vdi_taxi import logs, routes
 from vdi_taxi.build import versioned
 from vdi_taxi.http_routes import ROUTES
 from vdi_taxi.lifespan import keep_rooms_reconciled, run_scheduler, run_telegram
@@ -35,8 +35,8 @@ from vdi_taxi.pages.session import session_end_page, session_page
 from vdi_taxi.security_headers import with_security_headers
 from vdi_taxi.socket_gate import with_socket_gate
 
-get_settings()  # refuse to start on a bad configuration (e.g. a short secret in production)
-log_privacy.install()  # client tokens never reach the log
+# Refuse to start on a bad configuration (e.g. a short secret in production).
+logs.configure(get_settings().log_level)  # our INFO lines on stderr, client tokens redacted
 runtime.configure()
 
 app = rx.App(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import timedelta
@@ -13,6 +14,10 @@ from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Lease
 from services.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+# (lease, holder) pairs this process holds, so the log tells when a job moves, not every renewal.
+_held: set[tuple[str, str]] = set()
 
 
 def this_process() -> str:
@@ -46,6 +51,18 @@ def _dead_here(holder: str) -> bool:
 def acquire(name: str, ttl: timedelta, holder: str | None = None) -> bool:
     """Take or renew the lease; True if this holder owns it until now + ttl."""
     holder = holder or this_process()
+    held = _acquire(name, ttl, holder)
+    key = (name, holder)
+    if held and key not in _held:
+        _held.add(key)
+        log.info("%s runs %s now", holder, name)
+    elif not held and key in _held:
+        _held.discard(key)
+        log.warning("%s no longer runs %s: another process holds it", holder, name)
+    return held
+
+
+def _acquire(name: str, ttl: timedelta, holder: str) -> bool:
     now = clock.now()
     with session_scope() as session:
         result = session.exec(
@@ -76,5 +93,6 @@ def acquire(name: str, ttl: timedelta, holder: str | None = None) -> bool:
 
 def release(name: str, holder: str | None = None) -> None:
     holder = holder or this_process()
+    _held.discard((name, holder))
     with session_scope() as session:
         session.exec(update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=clock.now()))

@@ -172,6 +172,7 @@ def _docker_hosts(value: Any) -> tuple[tuple[str, str], ...]:
 
 
 Lower = BeforeValidator(_lower)
+Upper = BeforeValidator(lambda value: value.strip().upper() if isinstance(value, str) else value)
 TimeOfDay = Annotated[int, BeforeValidator(_time_of_day)]
 # NoDecode: the value is plain text such as 30,60,120, not the JSON pydantic-settings expects for lists.
 MinutesList = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_minutes_list)]
@@ -349,6 +350,9 @@ class Settings(_Env):
     lease_seconds: int = var("LEASE_SECONDS", 30, ge=2)
     # Backend worker processes (read by rxconfig.py for granian); more than one needs Redis.
     workers: int = var("WORKERS", 1, ge=1)
+    # What the app's own log (services, state, vdi_taxi) prints on stderr; INFO shows logins,
+    # sessions and room changes, WARNING only what needs an operator.
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], Upper] = var("LOG_LEVEL", "INFO")
     public_url: Annotated[str, AfterValidator(lambda url: url.rstrip("/"))] = var(
         "PUBLIC_URL", default_factory=_default_public_url
     )

@@ -198,6 +198,8 @@ class RoomContainers:
             session.add(room)
             if changed:
                 bump_board_version(session)
+        if changed:
+            log.info("room %s on %s: %s (%s)", slot_id, room.host or self.default_host, state, detail[:200])
 
     def policy_file(self, slot: Slot) -> Path:
         policy = json.loads(self.cfg.policy_file.read_text(encoding="utf-8"))
