@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from services import health
+from services.core import clock
 from services.core.db import session_scope
 from services.core.models import AuditEvent, Notification, Room, Slot, SystemStatus
 from services.rooms import base as rooms
+from services.rooms import hosts as room_hosts
 from services.rooms.docker import DockerRoomProvider
+from services.rooms.reconcile import MOVE_GRACE
 from services.runtime import reset as reset_runtime
 
 pytestmark = pytest.mark.docker
@@ -220,3 +224,32 @@ def test_moving_is_refused_for_an_unknown_host_and_a_busy_slot(two_hosts, make_u
     sessions.take_slot(anna.id, "busy")
     assert health.move_room(admin.id, "busy", "b") == "Слот занят: перенесите комнату, когда сессия закончится"
     assert room("busy").host == "a"
+
+
+def test_reconcile_clears_the_helpers_a_crashed_move_left_behind(two_hosts, docker_engine, engine_b, make_user):
+    """A move whose process died leaves its stopped profile-copy helpers; reconcile removes them
+    once no live move can still be using them, and never touches another installation's."""
+    add_slot("hl")
+    health.move_room(make_user("boss", admin=True).id, "hl", "a")
+    assert provider().reconcile().states == {"hl": "ready"}
+    client = engine_b.client()
+    ours = room_hosts._helper(client, docker_engine.image, "/tmp", two_hosts)
+    foreign = room_hosts._helper(client, docker_engine.image, "/tmp", "another-installation")
+    try:
+
+        def helpers(label: str) -> set[str]:
+            return {c.id for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.helper={label}"})}
+
+        provider().reconcile()
+        assert helpers(two_hosts) == {ours.id}, "a helper young enough to belong to a live move was removed"
+        clock.freeze(clock.now() + MOVE_GRACE + timedelta(minutes=1))
+        try:
+            assert provider().reconcile().states == {"hl": "ready"}
+        finally:
+            clock.freeze(None)
+        assert helpers(two_hosts) == set()
+        assert helpers("another-installation") == {foreign.id}
+        assert names_on(docker_engine, two_hosts) == {"hl"}, "the room itself must stay"
+    finally:
+        foreign.remove(force=True)
+        client.close()

@@ -9,6 +9,7 @@ each side mounts the profile directory; the source's archive is streamed into th
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -108,3 +109,26 @@ def copy_profile(
             wipe.remove(force=True)
     finally:
         out.remove(force=True)
+
+
+def _created(container) -> datetime | None:
+    # Docker reports RFC 3339 with nanoseconds ("2026-11-27T01:02:03.123456789Z"); seconds suffice.
+    stamp = str(container.attrs.get("Created") or "")[:19]
+    try:
+        return datetime.fromisoformat(stamp + "+00:00")
+    except ValueError:
+        return None
+
+
+def remove_stale_helpers(client: docker.DockerClient, label: str, older_than: timedelta, now: datetime) -> int:
+    """Remove this installation's profile-copy helpers older than `older_than`: the leftovers of a
+    move whose process died (a live move removes its own within seconds). Returns how many."""
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": f"vdi_taxi.helper={label}"}):
+        created = _created(container)
+        if created is not None and now - created > older_than:
+            container.remove(force=True)
+            removed += 1
+    if removed:
+        log.info("removed %d leftover profile-copy helper(s) of an interrupted move", removed)
+    return removed

@@ -24,6 +24,7 @@ from services import alerts
 from services.core import clock, leases
 from services.core.db import session_scope
 from services.core.models import Room, RoomGrant, Slot, SlotSession
+from services.rooms import hosts as room_hosts
 from services.rooms.containers import ENGINE_ERRORS, RoomContainers
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def _reconcile_host(
         # A container of a room placed elsewhere (moved away) is a stray here.
         here = {slot_id: slot for slot_id, slot in all_slots.items() if host_of.get(slot_id, host) == host}
         removed = _remove_strays(ctl, ours, here)
+        room_hosts.remove_stale_helpers(ctl.client(host), ctl.cfg.instance, MOVE_GRACE, clock.now())
         waiting = _start_missing(ctl, ours, [s for s in here.values() if s.is_active])
         if waiting:
             for slot_id, ok in ctl.wait_ready(waiting, ctl.cfg.ready_timeout_seconds).items():
