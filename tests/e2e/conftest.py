@@ -108,6 +108,10 @@ def account(live_app: LiveApp):
 
 
 def login(page: Page, base_url: str, acc: Account, *, expect_path: str = "/") -> None:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("framenavigated", lambda f: errors.append(f"(navigated to {f.url})") if f == page.main_frame else None)
     page.goto(f"{base_url}/login")
     page.locator("#username").fill(acc.username)
     page.locator("#password").fill(acc.password)
@@ -119,7 +123,10 @@ def login(page: Page, base_url: str, acc: Account, *, expect_path: str = "/") ->
     except PlaywrightTimeoutError as exc:
         # Say where the login stopped and what the page showed, not just "timeout".
         shown = page.locator("body").inner_text(timeout=5_000)[:600]
-        raise AssertionError(f"login of {acc.username} stopped at {page.url}; the page shows: {shown!r}") from exc
+        raise AssertionError(
+            f"login of {acc.username} stopped at {page.url}; the page shows: {shown!r}; "
+            f"browser errors and navigations: {errors[-20:]!r}"
+        ) from exc
 
 
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:
