@@ -137,6 +137,17 @@ def serving_pid(app: LiveApp, client_port: int) -> int | None:
     return None
 
 
+# The log of each running app by its URL, so a failing browser step can quote what the app said.
+LOGS: dict[str, Path] = {}
+
+
+def log_tail(url: str, lines: int = 30) -> str:
+    path = LOGS.get(url)
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
 @contextmanager
 def start_live_app(
     data_dir: Path,
@@ -186,6 +197,8 @@ def start_live_app(
         deadline = time.monotonic() + 300
         wait_http(f"{url}/api/health", deadline, proc)
         wait_http(f"{url}/login", deadline, proc)
+        LOGS[url] = log_path
         yield LiveApp(url=url, env=env, log_path=log_path, pid=proc.pid)
     finally:
+        LOGS.pop(url, None)
         stop_process_group(proc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 from pathlib import Path
 from string import Template
 
@@ -16,6 +17,8 @@ from services.core import db
 from services.core.settings import get_settings
 from services.rooms.demo import DEMO_ROOM_PATH, demo_room_heartbeat, open_demo_room
 from vdi_taxi import routes
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _DEMO_ROOM = Template((TEMPLATES / "demo_room.html").read_text(encoding="utf-8"))
@@ -118,7 +121,9 @@ async def sign_in(request: Request) -> Response:
     the guide or the board; with a spent or unknown ticket it asks again."""
     redeemed = await asyncio.to_thread(auth.redeem_ticket, request.query_params.get("ticket", ""))
     response = _go(routes.LOGIN)
-    if redeemed is not None:
+    if redeemed is None:
+        log.info("sign-in refused: the ticket is spent, stale or unknown; back to the login form")
+    else:
         token, _user = redeemed
         ttl = get_settings().token_ttl_minutes * 60
         response.set_cookie(auth.SESSION_COOKIE, token, max_age=ttl, **_cookie_options())

@@ -199,7 +199,8 @@ class RoomContainers:
             if changed:
                 bump_board_version(session)
         if changed:
-            log.info("room %s on %s: %s (%s)", slot_id, room.host or self.default_host, state, detail[:200])
+            why = f" ({detail[:200]})" if detail else ""
+            log.info("room %s on %s: %s%s", slot_id, room.host or self.default_host, state, why)
 
     def policy_file(self, slot: Slot) -> Path:
         policy = json.loads(self.cfg.policy_file.read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from services import auth, runtime, users
 from services.core import clock
 from tests.fake_telegram import FakeTelegram
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveApp, start_live_app
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveApp, log_tail, start_live_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 expect.set_options(timeout=10_000)
@@ -125,7 +125,7 @@ def login(page: Page, base_url: str, acc: Account, *, expect_path: str = "/") ->
         shown = page.locator("body").inner_text(timeout=5_000)[:600]
         raise AssertionError(
             f"login of {acc.username} stopped at {page.url}; the page shows: {shown!r}; "
-            f"browser errors and navigations: {errors[-20:]!r}"
+            f"browser errors and navigations: {errors[-20:]!r}\nthe app's log ends:\n{log_tail(base_url)}"
         ) from exc
 
 
