@@ -130,7 +130,8 @@ class WeekDay:
     """One day of a slot's week: its bars (left/width read as top/height), what is past, the now line."""
 
     iso: str
-    label: str  # Чт 26.11
+    label: str  # Чт 26.11.2026
+    numeric: str  # 26.11.2026
     spoken: str  # четверг, 26 ноября 2026
     weekday: str  # Чт
     number: str  # 26
@@ -157,6 +158,7 @@ def calendar_week(slot_id: str, monday: date, viewer_id: int) -> list[WeekDay]:
             WeekDay(
                 iso=d.isoformat(),
                 label=dates.short(d),
+                numeric=dates.numeric(d),
                 spoken=dates.spoken(d),
                 weekday=dates.WEEKDAYS_SHORT[d.weekday()],
                 number=str(d.day),

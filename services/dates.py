@@ -49,8 +49,8 @@ def spoken(d: date) -> str:
 
 
 def short(d: date) -> str:
-    """Чт 26.11 — a column of a week grid, whose heading gives the year."""
-    return f"{WEEKDAYS_SHORT[d.weekday()]} {d:%d.%m}"
+    """Чт 26.11.2026 — the head of a week grid's column: a date is never shown without its year."""
+    return f"{WEEKDAYS_SHORT[d.weekday()]} {numeric(d)}"
 
 
 def with_weekday(d: date) -> str:

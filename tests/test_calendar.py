@@ -93,15 +93,16 @@ def test_week_view_puts_a_slots_bookings_on_their_days_with_past_cells_and_the_n
     bookings.create_booking(boris.id, "gpt-1", "2026-11-27", "12:00", 60)
     week = calendar.calendar_week("nbp", date(2026, 11, 23), viewer_id=anna.id)
     assert [d.label for d in week] == [
-        "Пн 23.11",
-        "Вт 24.11",
-        "Ср 25.11",
-        "Чт 26.11",
-        "Пт 27.11",
-        "Сб 28.11",
-        "Вс 29.11",
+        "Пн 23.11.2026",
+        "Вт 24.11.2026",
+        "Ср 25.11.2026",
+        "Чт 26.11.2026",
+        "Пт 27.11.2026",
+        "Сб 28.11.2026",
+        "Вс 29.11.2026",
     ]
     wednesday, thursday, friday = week[2], week[3], week[4]
+    assert thursday.numeric == "26.11.2026"
     assert wednesday.today and wednesday.spoken == "среда, 25 ноября 2026"
     # 10:05: the 09:00, 09:30 and 10:00 cells have begun; the now line is 65 of 720 minutes down.
     assert (week[1].past_cells, wednesday.past_cells, thursday.past_cells) == (24, 3, 0)

@@ -65,6 +65,9 @@ CUTTABLE_SOCKET = """
 """
 # A date the browser or Python would print in its own format (2026-11-26, 11/26/2026).
 FOREIGN_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b|\b\d{1,2}/\d{1,2}/\d{4}\b")
+# A dd.MM date without its year (26.11): every date a person reads is dd.MM.yyyy. Neither part of a
+# whole date nor a price ($12.10) nor an address (10.10.0.1) matches.
+YEARLESS_DATE = re.compile(r"(?<![\d.$])(?:0[1-9]|[12]\d|3[01])\.(?:0[1-9]|1[0-2])(?![\d]|\.\d)")
 
 
 def _axe(page: Page) -> list[str]:
@@ -91,6 +94,7 @@ def _foreign_text(page: Page) -> list[str]:
     text = page.locator("body").inner_text() + "\n" + "\n".join(names)
     found = [s for s in ENGLISH if s in text]
     found += FOREIGN_DATE.findall(text)
+    found += [f"{d} without its year" for d in YEARLESS_DATE.findall(text)]
     # The browser's own English validation bubbles come from these attributes: validation is the server's.
     bubbles = page.locator("[required], [minlength], [pattern]").count()
     if bubbles:
@@ -134,6 +138,9 @@ def _common_pages(walk: Walk, page: Page, base: str) -> None:
     page.goto(f"{base}/calendar")
     expect(page.locator("[data-testid=calendar-day]")).to_be_visible()
     walk.check(page, "calendar")
+    page.get_by_role("radio", name="Неделя").click()
+    expect(page.locator("[data-testid=week-day]").first).to_be_visible()
+    walk.check(page, "calendar-week")
     page.goto(f"{base}/profile")
     expect(page.locator("[data-testid=telegram-card]")).to_be_visible()
     walk.check(page, "profile")

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from services import dates
 from services.core import clock
 from tests.e2e.conftest import login, shot
+from tests.e2e.test_accessibility_e2e import YEARLESS_DATE
 from tests.e2e.test_admin_templates_e2e import _free
 
 PHONE_WIDTHS = (360, 390, 430)
@@ -68,6 +69,9 @@ def _settle(page: Page) -> None:
 
 def _check(page: Page, where: str, width: int | None, problems: dict[str, list[str]]) -> None:
     _settle(page)
+    yearless = YEARLESS_DATE.findall(page.locator("body").inner_text())
+    if yearless:
+        problems[f"{where} @ {width or 'desktop'}"] = [f"{d}: a date without its year" for d in yearless]
     if width is None:
         shot(page, f"page-{where}-desktop")
         return
@@ -105,6 +109,8 @@ def _walk(page: Page, url: str, width: int | None, slot: str, problems: dict[str
     _check(page, "calendar", width, problems)
     page.get_by_role("radio", name="Неделя").click()
     expect(page.locator("[data-testid=calendar-week-view]")).to_be_visible()
+    if width:  # the day strip shows day numbers; the day shown is named in full above its column
+        expect(page.locator("[data-testid=phone-day-date]")).to_have_text(f"{dates.short(clock.today())}")
     _check(page, "calendar-week", width, problems)
 
     page.goto(f"{url}/profile")

@@ -258,8 +258,11 @@ def _week_desktop() -> rx.Component:
             rx.box(width=AXIS_WIDTH, min_width=AXIS_WIDTH),
             rx.foreach(
                 CalendarState.week,
+                # Weekday and dd.MM.yyyy; where a column is narrow the date goes under the weekday.
                 lambda day: rx.text(
-                    day.label,
+                    day.weekday,
+                    " ",
+                    rx.el.span(day.numeric, white_space="nowrap"),
                     size="2",
                     weight=rx.cond(day.today, "bold", "regular"),
                     color=rx.cond(day.today, "white", theme.MUTED),
@@ -306,6 +309,16 @@ def _week_phone() -> rx.Component:
             spacing="1",
             width="100%",
             padding_bottom="0.5em",
+        ),
+        # The strip names days by their number; the day shown gets its whole date, as a desktop column head.
+        rx.text(
+            day.label,
+            size="2",
+            weight="medium",
+            text_align="center",
+            padding_bottom="0.4em",
+            title=day.spoken,
+            data_testid="phone-day-date",
         ),
         _week_grid(_week_column(day, PHONE_ROW), PHONE_ROW),
         display=PHONE,
