@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 source deploy/common.sh
 
 # Chromium (with an emoji font, as users' browsers have, for the screenshots) for the browser
-# tests; a Docker engine and debootstrap for the room tests.
-apt_install chromium fonts-noto-color-emoji docker.io debootstrap iproute2
+# tests; a Docker engine and debootstrap for the room tests; sshd and the ssh client for a room
+# host reached over ssh://.
+apt_install chromium fonts-noto-color-emoji docker.io debootstrap iproute2 openssh-server openssh-client
 install_app tests/requirements.txt
 
 if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -175,6 +175,16 @@ def docker_engine_b(docker_engine, tmp_path_factory: pytest.TempPathFactory):
         yield engine
 
 
+@pytest.fixture(scope="session")
+def ssh_docker_host(docker_engine_b, tmp_path_factory: pytest.TempPathFactory):
+    """A private sshd on 127.0.0.1 whose sessions reach the second engine's socket, and an `ssh`
+    wrapper (its `bin_dir`, for PATH) with the test's key and pinned host key."""
+    from tests.ssh_support import ssh_host
+
+    with ssh_host(tmp_path_factory.mktemp("sshd"), f"unix://{docker_engine_b.run_dir / 'docker.sock'}") as host:
+        yield host
+
+
 @pytest.fixture
 def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings for the Docker room provider against the test engine, isolated per test."""

@@ -66,7 +66,8 @@ def reaper_pid() -> int | None:
 # ---------------------------------------------------------------------------------------- reaper side
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for its parent."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
@@ -97,8 +98,22 @@ def _marked(marker: str) -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if marker.encode() in cmdline and _alive(int(entry.name)):
+            if marker.encode() in cmdline and alive(int(entry.name)):
                 found.append(int(entry.name))
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren...: also those that started a session of their own (an sshd's
+    connections), which neither the group nor a marker finds once they renamed themselves."""
+    found, todo = [], [pid]
+    while todo:
+        try:
+            children = Path(f"/proc/{todo[0]}/task/{todo[0]}/children").read_text().split()
+        except OSError:
+            children = []
+        todo = todo[1:] + [int(c) for c in children]
+        found.extend(int(c) for c in children)
     return found
 
 
@@ -109,17 +124,24 @@ def _signal(pids: list[int], sig: int) -> None:
 
 
 def reap(pgid: int, grace: float, marker: str) -> None:
-    """SIGTERM the group (dockerd then stops its containers), wait, then SIGKILL whatever remains."""
+    """SIGTERM the group (dockerd then stops its containers), wait, then SIGKILL whatever remains,
+    the leader's descendants in other sessions included."""
+    # Taken first: once the leader is gone, its children belong to init and are no longer found.
+    descendants = _descendants(pgid)
+
+    def left() -> list[int]:
+        return sorted({*_group_members(pgid), *_marked(marker), *(pid for pid in descendants if alive(pid))})
+
     with contextlib.suppress(OSError):
         os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and (_group_members(pgid) or _marked(marker)):
+    while time.monotonic() < deadline and left():
         time.sleep(0.2)
     for _ in range(50):
-        left = _group_members(pgid) + _marked(marker)
-        if not left:
+        remaining = left()
+        if not remaining:
             return
-        _signal(left, signal.SIGKILL)
+        _signal(remaining, signal.SIGKILL)
         time.sleep(0.1)
 
 

@@ -23,10 +23,12 @@ from pathlib import Path
 from tests import reaper
 
 def test_starts_a_daemon_and_hangs():
-    # A daemon with a child of its own, and one that escaped into a new session, as a containerd shim does.
+    # A daemon with a child of its own, one that escaped into a new session, as a containerd shim does,
+    # and one in a new session that carries no marker, as an sshd's connection (found as a descendant).
     nap = [sys.executable, "-c", "import time; time.sleep(600)"]
     script = (f"import subprocess, time; subprocess.Popen({{nap!r}}); "
-              f"subprocess.Popen({{nap + ['{mark}']!r}}, start_new_session=True); time.sleep(600)")
+              f"subprocess.Popen({{nap + ['{mark}']!r}}, start_new_session=True); "
+              f"subprocess.Popen({{nap + ['{unmarked}']!r}}, start_new_session=True); time.sleep(600)")
     daemon = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     reaper.watch(daemon.pid, marker="{mark}", grace=5)
     Path("{ready}").write_text(str(daemon.pid))
@@ -90,7 +92,7 @@ def _alive(pid: int) -> bool:
 
 
 def _kill_run_and_wait(
-    tmp_path: Path, source: str, ready: Path, marker: str, start_timeout: float, gone_timeout: float
+    tmp_path: Path, source: str, ready: Path, marker: str, start_timeout: float, gone_timeout: float, unmarked: str = ""
 ) -> None:
     test_file = tmp_path / "test_tiny.py"
     test_file.write_text(source)
@@ -109,11 +111,17 @@ def _kill_run_and_wait(
             time.sleep(0.1)
         daemon_pid = int(ready.read_text())
         assert _alive(daemon_pid) and _processes_with(marker)
+        if unmarked:
+            deadline = time.monotonic() + 10
+            while not _processes_with(unmarked):
+                assert time.monotonic() < deadline, "the daemon's unmarked child did not start"
+                time.sleep(0.05)
         os.kill(run.pid, signal.SIGKILL)  # no finalizer, no atexit: only the reaper can clean up
         run.wait()
         deadline = time.monotonic() + gone_timeout
-        while _alive(daemon_pid) or _processes_with(marker):
-            assert time.monotonic() < deadline, f"left behind: {daemon_pid}, {_processes_with(marker)}"
+        while _alive(daemon_pid) or _processes_with(marker) or (unmarked and _processes_with(unmarked)):
+            left = _processes_with(marker) + (_processes_with(unmarked) if unmarked else [])
+            assert time.monotonic() < deadline, f"left behind: {daemon_pid}, {left}"
             time.sleep(0.2)
     finally:
         if run.poll() is None:
@@ -124,8 +132,9 @@ def _kill_run_and_wait(
 def test_a_daemon_and_its_escaped_children_die_when_the_test_run_is_killed(tmp_path: Path):
     mark = f"reaper-mark-{uuid.uuid4().hex}"
     ready = tmp_path / "ready"
-    source = TINY_DAEMON_TEST.format(mark=mark, ready=ready)
-    _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=60, gone_timeout=20)
+    unmarked = f"descendant-{uuid.uuid4().hex}"
+    source = TINY_DAEMON_TEST.format(mark=mark, unmarked=unmarked, ready=ready)
+    _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=60, gone_timeout=20, unmarked=unmarked)
 
 
 @pytest.mark.docker

@@ -1,0 +1,100 @@
+"""A room host reached over ssh://, the way production reaches one: the docker client runs the
+real `ssh` binary against a real sshd, which runs `docker system dial-stdio` next to the engine.
+
+The sshd (tests/ssh_support.py) listens on 127.0.0.1 with its own host key and authorized_keys
+and points the docker CLI at the second test engine's socket; the app finds an `ssh` wrapper
+first on PATH that passes a config with the test's key and the pinned host key, as an operator's
+~/.ssh/config would.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from services import health
+from services.runtime import reset as reset_runtime
+from tests.test_docker_hosts import (
+    add_slot,
+    assert_only_host_down,
+    ballast,
+    move_with_profile,
+    names_on,
+    one_room_on_each,
+    provider,
+    room,
+    wait_back,
+)
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def ssh_hosts(docker_engine, docker_engine_b, ssh_docker_host, tmp_path, monkeypatch, database):
+    """Rooms on `a` (the first engine's socket) and `s` (the second engine, through sshd)."""
+    from tests.docker_support import room_env
+
+    instance = f"s{uuid.uuid4().hex[:8]}"
+    for key, value in room_env(docker_engine, tmp_path, instance, rooms=6).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("VDI_DOCKER_HOSTS", f"a={docker_engine.host}, s={ssh_docker_host.url}")
+    monkeypatch.setenv("VDI_ROOM_READY_TIMEOUT", "30")
+    monkeypatch.setenv("PATH", f"{ssh_docker_host.bin_dir}:{os.environ['PATH']}")
+    reset_runtime()
+    yield instance
+    reset_runtime()
+    for engine in (docker_engine, docker_engine_b):  # cleaned up directly, whatever became of sshd
+        client = engine.client()
+        for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
+            c.remove(force=True)
+        client.close()
+
+
+def test_a_room_placed_or_pinned_on_the_ssh_host_runs_there_and_answers(
+    ssh_hosts, docker_engine, docker_engine_b, ssh_docker_host, make_user
+):
+    admin = make_user("boss", admin=True)
+    heavy = ballast(docker_engine, 0.5)  # a is the fuller host: the new room goes to s
+    try:
+        add_slot("placed")
+        report = provider().reconcile()
+    finally:
+        heavy.remove(force=True)
+    assert report.hosts == {"a": True, "s": True}
+    assert report.states == {"placed": "ready"}
+    assert (room("placed").host, room("placed").host_pinned) == ("s", False)
+
+    add_slot("pinned")
+    assert "на хосте s" in health.move_room(admin.id, "pinned", "s")
+    assert provider().reconcile().states == {"placed": "ready", "pinned": "ready"}
+    assert (room("pinned").host, room("pinned").host_pinned) == ("s", True)
+    # The containers are on the engine behind sshd, published on the address from the ssh:// URL.
+    assert names_on(docker_engine_b, ssh_hosts) == {"placed", "pinned"}
+    assert names_on(docker_engine, ssh_hosts) == set()
+    assert provider().answers(room("pinned")) and provider().answers(room("placed"))
+    shown = {h.name: h for h in health.health(admin.id).hosts}
+    assert shown["s"].state == "работает" and "свободно" in shown["s"].memory
+    # It really went through sshd, with the test's key.
+    assert "Accepted publickey for root" in ssh_docker_host.log.read_text()
+
+
+def test_moving_a_room_to_the_ssh_host_carries_its_profile(ssh_hosts, docker_engine, docker_engine_b, make_user):
+    # The archive streams out of a and into s through `docker system dial-stdio`.
+    move_with_profile(make_user("boss", admin=True).id, ssh_hosts, docker_engine, docker_engine_b, "s")
+
+
+def test_sshd_going_away_takes_down_only_the_ssh_hosts_rooms(ssh_hosts, docker_engine, ssh_docker_host, make_user):
+    from tests.ssh_support import restart_sshd, stop_sshd
+
+    admin = make_user("boss", admin=True)
+    one_room_on_each(admin.id, "a", "s")
+
+    stop_sshd(ssh_docker_host)
+    try:
+        # ssh is refused at once: the pass must not wait for a connection timeout.
+        assert_only_host_down(admin.id, up="a", down="s", pass_seconds=20)
+    finally:
+        restart_sshd(ssh_docker_host)
+    wait_back("s", 60)
