@@ -10,11 +10,15 @@ first on PATH that passes a config with the test's key and the pinned host key, 
 from __future__ import annotations
 
 import os
+import signal
+import time
 import uuid
 
 import pytest
 
 from services import health
+from services.rooms import hosts as room_hosts
+from services.rooms.containers import ENGINE_ERRORS
 from services.runtime import reset as reset_runtime
 from tests.test_docker_hosts import (
     add_slot,
@@ -98,3 +102,46 @@ def test_sshd_going_away_takes_down_only_the_ssh_hosts_rooms(ssh_hosts, docker_e
     finally:
         restart_sshd(ssh_docker_host)
     wait_back("s", 60)
+
+
+def test_an_ssh_host_keeps_its_connection_and_gives_up_on_an_engine_that_hangs(
+    docker_engine_b, ssh_docker_host, monkeypatch
+):
+    """One ssh login serves request after request (a reconcile pass makes dozens), an exec's
+    output comes back through it (the session dump reads the clipboard so), and an engine that
+    stops answering behind a healthy sshd fails the call after the client's timeout."""
+    monkeypatch.setenv("PATH", f"{ssh_docker_host.bin_dir}:{os.environ['PATH']}")
+
+    def logins() -> int:
+        return ssh_docker_host.log.read_text().count("Accepted publickey for root")
+
+    before = logins()
+    client = room_hosts.connect(ssh_docker_host.url, "s", None, timeout=3)
+    try:
+        for _ in range(20):
+            client.containers.list()
+        assert logins() - before == 1
+        probe = client.containers.run(
+            docker_engine_b.image,
+            ["sleep", "60"],
+            entrypoint=[],
+            network_mode="none",
+            detach=True,
+            labels={"vdi_taxi.test": "ssh-exec"},
+        )
+        try:
+            assert tuple(probe.exec_run(["sh", "-c", "echo clipboard"])) == (0, b"clipboard\n")
+        finally:
+            probe.remove(force=True)
+
+        os.kill(docker_engine_b.proc.pid, signal.SIGSTOP)  # dockerd hangs; sshd and ssh are fine
+        try:
+            began = time.monotonic()
+            with pytest.raises(ENGINE_ERRORS):
+                client.ping()
+            assert time.monotonic() - began < 10
+        finally:
+            os.kill(docker_engine_b.proc.pid, signal.SIGCONT)
+        assert client.ping()
+    finally:
+        client.close()

@@ -4,18 +4,27 @@ and carrying a room's browser profile from one engine to another.
 Each engine is reached through the Docker Engine API only (unix socket, tcp:// with TLS, or
 ssh://), so moving a profile goes through the archive API: a stopped helper container on
 each side mounts the profile directory; the source's archive is streamed into the target's.
+
+ssh:// runs the ssh binary (`ssh [-l user] [-p port] host docker system dial-stdio`), as docker's
+own transport does, but behind a socket pair in a kept pool: docker's reads ssh's pipe with no
+timeout (an engine that hangs would hang the app's pass for good) and starts a new ssh, with its
+handshake, for every request.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import docker
+import urllib3
 from docker.errors import ImageNotFound
 from docker.tls import TLSConfig
+from docker.transport import sshconn
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +32,86 @@ HELPER_MOUNT = "/vdi-profile"
 MIN_API_VERSION = "1.24"
 
 
+class _ChannelSocket(socket.socket):
+    """Our end of the pair whose other end is ssh's stdin and stdout. Docker reads an exec's
+    output from `.channel` of the response's file, as its own ssh transport provides."""
+
+    def makefile(self, *args, **kwargs):  # type: ignore[override]
+        reader = super().makefile(*args, **kwargs)
+        reader.channel = self  # type: ignore[union-attr]
+        return reader
+
+
+class _SshConnection(sshconn.SSHConnection):
+    """One ssh process per connection; reads and writes time out like any socket's."""
+
+    proc: subprocess.Popen | None = None
+
+    def connect(self) -> None:
+        target = urlsplit("ssh://" + self.ssh_host)
+        args = ["ssh"]
+        if target.username:
+            args += ["-l", target.username]
+        if target.port:
+            args += ["-p", str(target.port)]
+        args += ["--", target.hostname or "", "docker system dial-stdio"]
+        ours, theirs = socket.socketpair()
+        try:
+            # Its own session: no terminal to prompt on, and a Ctrl-C to the app is not for it.
+            self.proc = subprocess.Popen(args, stdin=theirs, stdout=theirs, start_new_session=True)
+        finally:
+            theirs.close()
+        sock = _ChannelSocket(ours.family, ours.type, ours.proto, ours.detach())
+        sock.settimeout(self.timeout)
+        self.sock = sock
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            proc, self.proc = self.proc, None
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+class _SshPool(sshconn.SSHConnectionPool):
+    # urllib3's own: a kept connection whose ssh has exited is dropped, not reused.
+    _get_conn = urllib3.connectionpool.HTTPConnectionPool._get_conn
+
+    def _new_conn(self) -> _SshConnection:
+        return _SshConnection(None, self.timeout, self.ssh_host)
+
+
+class _SshAdapter(sshconn.SSHHTTPAdapter):
+    """One pool per engine: an ssh connection serves request after request."""
+
+    def __init__(self, base_url: str, timeout: int) -> None:
+        super().__init__(base_url, timeout, shell_out=True)
+        self.pool = _SshPool(timeout=timeout, maxsize=self.max_pool_size, host=self.ssh_host)
+
+    def get_connection(self, url, proxies=None):
+        return self.pool
+
+    def close(self) -> None:
+        super().close()
+        self.pool.close()
+
+
 def connect(url: str, name: str, cert_dir: Path | None, timeout: int = 30) -> docker.DockerClient:
     """A client for one engine: TLS for tcp:// when certificates are given, the ssh binary for ssh://."""
     if url.startswith("ssh://"):
-        return docker.DockerClient(base_url=url, timeout=timeout, use_ssh_client=True)
+        client = docker.DockerClient(base_url=url, timeout=timeout, use_ssh_client=True, version=MIN_API_VERSION)
+        adapter = _SshAdapter(url, timeout)
+        client.api.mount("http+docker://ssh", adapter)
+        client.api._custom_adapter = adapter
+        client.api._version = client.api.version(api_version=False)["ApiVersion"]
+        return client
     tls = None
     if url.startswith("tcp://") and cert_dir is not None:
         own = cert_dir / name
