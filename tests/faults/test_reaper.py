@@ -58,6 +58,24 @@ def test_starts_dockerd_with_a_container_and_hangs():
     time.sleep(600)
 """
 
+TINY_SSHD_TEST = """
+import subprocess, time
+from pathlib import Path
+from tests import ssh_support
+from tests.live_server import free_port
+
+def test_starts_sshd_with_a_session_and_hangs():
+    run_dir = Path("{run_dir}")
+    host = ssh_support.start_sshd(run_dir, "unix://" + str(run_dir / "none.sock"), free_port())
+    # A session that stays open on the far side, as a room host's `docker system dial-stdio` does.
+    remote = "touch {run_dir}/up; sleep 600; : {mark}"
+    subprocess.Popen([str(host.bin_dir / "ssh"), "-p", str(host.port), "root@127.0.0.1", remote])
+    while not (run_dir / "up").exists():
+        time.sleep(0.05)
+    Path("{ready}").write_text(str(host.proc.pid))
+    time.sleep(600)
+"""
+
 
 def _probe_rootfs(target: Path, mark: str) -> None:
     """The smallest image that runs: coreutils' sleep and the C library, the sleep under a
@@ -157,3 +175,14 @@ def test_dockerd_and_its_containers_die_when_the_test_run_is_killed(tmp_path: Pa
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
         subprocess.run(["ip", "link", "delete", bridge], check=False)
+
+
+def test_sshd_and_its_open_sessions_die_when_the_test_run_is_killed(tmp_path: Path):
+    """sshd serves each connection from a child in a session of its own, renamed: only the
+    listener carries the marker, the sessions are found as its descendants."""
+    if not Path("/usr/sbin/sshd").exists():
+        pytest.skip("sshd is not installed")
+    mark = f"reaper-mark-{uuid.uuid4().hex}"
+    ready = tmp_path / "ready"
+    source = TINY_SSHD_TEST.format(mark=mark, ready=ready, run_dir=tmp_path / "sshd")
+    _kill_run_and_wait(tmp_path, source, ready, mark, start_timeout=60, gone_timeout=20)
