@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from services import dates
+from services import dates, sessions, users
 from services.core import clock
 from tests.e2e.conftest import login, shot
 from tests.e2e.test_accessibility_e2e import YEARLESS_DATE
@@ -231,3 +231,27 @@ def test_a_day_on_a_phone_take_release_book_cancel_and_an_admin_action(live_app,
     expect(row).to_contain_text("отключён")
     assert admin.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
     shot(admin, "phone-admin-user-disabled")
+
+
+def test_at_360_px_the_session_bar_shows_a_long_slot_name_whole(live_app, new_context, account):
+    """The compact bar gives the name two lines of smaller type instead of «Perplexity M…»; it grows
+    no taller than a thumb's row, and its controls stay whole and tappable."""
+    anna = account("Анна")
+    anna_id = next(u.id for u in users.list_users() if u.username == anna.username)
+    page = new_context(**_phone(360)).new_page()
+    login(page, live_app.url, anna)
+    for slot_id, name in (("ppx-3", "Perplexity Max #3"), ("hf-1", "Higgsfield Ultimate")):
+        _free(slot_id)
+        sessions.take_slot(anna_id, slot_id)
+        page.goto(f"{live_app.url}/session/{slot_id}")
+        expect(page.locator("[data-testid=room-frame]")).to_be_visible()
+        shown = page.locator("[data-testid=session-name]")
+        expect(shown).to_have_text(name)
+        _settle(page)
+        clipped = shown.evaluate("e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1")
+        assert not clipped, f"«{name}» is cut at 360 px"
+        bar = page.locator("[data-testid=session-bar]").bounding_box()
+        assert bar["height"] <= 64, f"the bar grew to {bar['height']} px"
+        assert not page.evaluate(LAYOUT_PROBLEMS)
+        shot(page, f"phone-360-session-{slot_id}", full_page=False)
+        sessions.release_slot(anna_id, slot_id)

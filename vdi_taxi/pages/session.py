@@ -40,18 +40,30 @@ def _release_button() -> rx.Component:
     )
 
 
+# A phone gives the name up to two lines of smaller type rather than cutting it; wider screens one line.
+PHONE_NAME = {
+    "font_size": ["14px", "14px", "inherit"],
+    "line_height": ["1.2", "1.2", "inherit"],
+    "white_space": ["normal", "normal", "nowrap"],
+    "overflow_wrap": "anywhere",
+    "display": ["-webkit-box", "-webkit-box", "block"],
+    "style": {"WebkitLineClamp": "2", "WebkitBoxOrient": "vertical"},
+}
+
+
 def _title() -> rx.Component:
-    """The slot's name on one line (ellipsis); on a phone the timer and badges sit under it."""
+    """The slot's name (two lines at most on a phone, one with an ellipsis wider); on a phone the timer
+    and badges sit under it."""
     return rx.flex(
         rx.text(
             SessionPageState.service_name,
             weight="bold",
             min_width="0",
             max_width="100%",
-            white_space="nowrap",
             overflow="hidden",
             text_overflow="ellipsis",
             data_testid="session-name",
+            **PHONE_NAME,
         ),
         rx.hstack(
             rx.cond(
@@ -117,7 +129,7 @@ def _top_bar() -> rx.Component:
                 ),
                 _release_button(),
                 align="center",
-                spacing="3",
+                spacing=rx.breakpoints(initial="1", sm="3"),
                 flex_shrink="0",
             ),
         ),
