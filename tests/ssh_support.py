@@ -36,6 +36,11 @@ class SshHost:
         return f"ssh://root@127.0.0.1:{self.port}"
 
     @property
+    def named_url(self) -> str:
+        """The same host by name, as an operator may list it."""
+        return f"ssh://root@localhost:{self.port}"
+
+    @property
     def bin_dir(self) -> Path:
         """Put first on PATH: its `ssh` uses the test's key and known_hosts, not ~/.ssh."""
         return self.run_dir / "bin"
@@ -83,7 +88,9 @@ def prepare(run_dir: Path, engine_host: str, port: int) -> None:
         )
     )
     host_key = (run_dir / "host_key.pub").read_text().split()
-    (run_dir / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
+    (run_dir / "known_hosts").write_text(
+        "".join(f"[{name}]:{port} {host_key[0]} {host_key[1]}\n" for name in ("127.0.0.1", "localhost"))
+    )
     (run_dir / "ssh_config").write_text(
         "\n".join(
             [

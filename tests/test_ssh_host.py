@@ -29,6 +29,7 @@ from tests.test_docker_hosts import (
     one_room_on_each,
     provider,
     room,
+    running_container,
     wait_back,
 )
 
@@ -82,6 +83,22 @@ def test_a_room_placed_or_pinned_on_the_ssh_host_runs_there_and_answers(
     assert shown["s"].state == "работает" and "свободно" in shown["s"].memory
     # It really went through sshd, with the test's key.
     assert "Accepted publickey for root" in ssh_docker_host.log.read_text()
+
+
+def test_a_host_listed_by_name_publishes_its_rooms_on_its_address(
+    ssh_hosts, docker_engine_b, ssh_docker_host, make_user, monkeypatch
+):
+    """Docker publishes a port on an IP address only: a host name from the URL is resolved."""
+    monkeypatch.setenv("VDI_DOCKER_HOSTS", f"a=unix:///nonexistent.sock, s={ssh_docker_host.named_url}")
+    reset_runtime()
+    add_slot("named")
+    health.move_room(make_user("boss", admin=True).id, "named", "s")
+    assert provider().reconcile().states["named"] == "ready"
+    client, container = running_container(docker_engine_b, ssh_hosts, "named")
+    client.close()
+    published = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"]
+    assert [p["HostIp"] for p in published] == ["127.0.0.1"], "published beyond the host's address"
+    assert provider().answers(room("named"))
 
 
 def test_moving_a_room_to_the_ssh_host_carries_its_profile(ssh_hosts, docker_engine, docker_engine_b, make_user):

@@ -247,7 +247,8 @@ class RoomContainers:
             env["NEKO_SERVER_PATH_PREFIX"] = f"/neko/{slot.id}/"
         ports: dict[str, object] = {f"{p}/udp": (self.cfg.udp_bind, p) for p in range(udp_start, udp_end + 1)}
         if self.cfg.api_mode == "published":
-            ports[f"{NEKO_PORT}/tcp"] = (self.bind_address(room.host or self.default_host), http)
+            host_url = self.host_urls.get(room.host or self.default_host, "unix://")
+            ports[f"{NEKO_PORT}/tcp"] = (room_hosts.publish_ip(host_url), http)
         volumes = {
             str(self.profile_dir(slot.id)): {"bind": PROFILE_PATH, "mode": "rw"},
             str(self.downloads_dir(slot.id)): {"bind": DOWNLOADS_PATH, "mode": "rw"},

@@ -13,6 +13,7 @@ handshake, for every request.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 import docker
 import urllib3
-from docker.errors import ImageNotFound
+from docker.errors import DockerException, ImageNotFound
 from docker.tls import TLSConfig
 from docker.transport import sshconn
 
@@ -136,6 +137,22 @@ def address(url: str) -> str:
     if url.startswith("unix://"):
         return "127.0.0.1"
     return urlsplit(url).hostname or "127.0.0.1"
+
+
+def publish_ip(url: str) -> str:
+    """The IP address a room's port is published on, on the host of `url`. Docker takes only an
+    address there: given a host name it publishes on every interface instead (0.0.0.0 and ::)."""
+    host = address(url)
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return str(socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)[0][4][0])
+        except socket.gaierror:
+            continue
+    raise DockerException(f"адрес хоста {host} не найден: порты комнаты не на чем открыть")
 
 
 def reserved_by_others(client: docker.DockerClient, instance: str) -> int:
