@@ -171,6 +171,11 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
+def sessions(host: SshHost) -> list[int]:
+    """The processes serving the open connections (sshd's children and what they run)."""
+    return _tree(host.proc.pid)[1:]
+
+
 def stop_sshd(host: SshHost, timeout: float = 10) -> None:
     """The listener and every connection it serves: as a host that went away, not a reload.
     (A plain SIGTERM to sshd keeps established sessions alive.)"""
