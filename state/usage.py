@@ -65,7 +65,8 @@ class UsageState(AuthState):
 
     @rx.var
     def chart_height(self) -> int:
-        return 60 + 30 * max(len(self.usage), 1)
+        # 36 px a slot: a name wrapped onto two lines of 12 px axis text stays clear of its neighbours.
+        return 60 + 36 * max(len(self.usage), 1)
 
     @rx.event
     @admin_only(otherwise=quietly)

@@ -6,7 +6,10 @@ from components import theme
 from components.common import data_table
 from state.usage import HeatCell, HeatRow, UsageRow, UsageState
 
-AXIS = {"fill": theme.MUTED, "font_size": 11}
+# SVG text takes camelCase props: a snake_case key here is dropped and the ticks fall back to the page's 16 px.
+AXIS = {"fill": theme.MUTED, "fontSize": 12}
+# Room for a slot name on one line of axis text; a longer one wraps onto a second.
+NAME_AXIS_PX = 130
 
 
 def _bar_chart(title: str, bars: list[tuple[str, str, str]], marks: tuple[int, ...] = ()) -> rx.Component:
@@ -16,7 +19,7 @@ def _bar_chart(title: str, bars: list[tuple[str, str, str]], marks: tuple[int, .
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=theme.CARD_BORDER, horizontal=False),
             rx.recharts.x_axis(type_="number", tick=AXIS, allow_decimals=False),
-            rx.recharts.y_axis(data_key="name", type_="category", tick=AXIS, width=150, interval=0),
+            rx.recharts.y_axis(data_key="name", type_="category", tick=AXIS, width=NAME_AXIS_PX, interval=0),
             rx.recharts.graphing_tooltip(
                 content_style={"background": theme.CARD, "border": f"1px solid {theme.CARD_BORDER}"},
                 cursor={"fill": "rgba(148, 163, 184, 0.1)"},
@@ -39,7 +42,7 @@ def _bar_chart(title: str, bars: list[tuple[str, str, str]], marks: tuple[int, .
             width="100%",
             height=UsageState.chart_height,
         ),
-        padding="1em",
+        padding=["0.75em", "0.75em", "1em"],
         style=theme.card_style,
         width="100%",
         spacing="2",

@@ -3,6 +3,7 @@ no sideways scroll, and every button, link and field on screen and at least 40 p
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from playwright.sync_api import Page, expect
@@ -255,3 +256,49 @@ def test_at_360_px_the_session_bar_shows_a_long_slot_name_whole(live_app, new_co
         assert not page.evaluate(LAYOUT_PROBLEMS)
         shot(page, f"phone-360-session-{slot_id}", full_page=False)
         sessions.release_slot(anna_id, slot_id)
+
+
+# Each usage chart as a phone shows it: its width, its plot's width, and its slot-name ticks.
+USAGE_CHARTS = """() => [...document.querySelectorAll('.recharts-wrapper')].map(chart => {
+  const box = chart.getBoundingClientRect();
+  const grid = chart.querySelector('.recharts-cartesian-grid').getBoundingClientRect();
+  const ticks = [...chart.querySelectorAll('.recharts-yAxis-tick-labels text')].map(t => {
+    const r = t.getBoundingClientRect();
+    const size = parseFloat(getComputedStyle(t).fontSize);
+    const text = [...t.querySelectorAll('tspan')].map(l => l.textContent).join(' ') || t.textContent;
+    return {text, top: r.top, bottom: r.bottom, left: r.left, size};
+  });
+  return {left: box.left, top: box.top, width: box.width, plot: grid.width, ticks};
+})"""
+
+
+def test_usage_charts_are_readable_on_a_phone(live_app, new_context, account):
+    """At 390 px the admin's usage charts stand one under another across the screen, with room for the
+    bars, and every slot name on the axis is legible and clear of its neighbours."""
+    boss = account("Админ", admin=True, with_2fa=True)
+    page = new_context(**_phone(390)).new_page()
+    login(page, live_app.url, boss)
+    page.goto(f"{live_app.url}/admin")
+    expect(page.locator("[data-testid=usage-row]").first).to_be_visible()
+    _settle(page)
+    # The charts draw their axes once they have measured their box.
+    page.wait_for_function(f"({USAGE_CHARTS})().filter(c => c.ticks.length).length === 3")
+    charts = page.evaluate(USAGE_CHARTS)
+    assert len(charts) == 3
+    assert [c["left"] for c in charts] == [charts[0]["left"]] * 3, "the charts stand one under another"
+    assert charts[0]["top"] < charts[1]["top"] < charts[2]["top"]
+    problems = []
+    for i, chart in enumerate(charts, 1):
+        if chart["width"] < 390 - 2 * 16 - 2 * 14:
+            problems.append(f"chart {i} is {chart['width']:.0f} px wide, not the screen's width")
+        if chart["plot"] < chart["width"] * 0.5:
+            problems.append(f"chart {i}: the bars get {chart['plot']:.0f} of {chart['width']:.0f} px")
+        ticks = sorted(chart["ticks"], key=lambda t: t["top"])
+        assert len(ticks) >= 10, ticks  # a name for each slot
+        problems += [f"chart {i}: «{t['text']}» at {t['size']} px" for t in ticks if t["size"] < 12]
+        crowded = [(a, b) for a, b in itertools.pairwise(ticks) if a["bottom"] > b["top"]]
+        problems += [f"chart {i}: «{a['text']}» runs into «{b['text']}»" for a, b in crowded]
+        problems += [f"chart {i}: «{t['text']}» leaves the screen" for t in ticks if t["left"] < 0]
+    problems += page.evaluate(LAYOUT_PROBLEMS)
+    shot(page, "phone-admin-usage")
+    assert not problems, "\n".join(problems)
