@@ -1,5 +1,7 @@
 """The app: pages (only through pages.registry.page), HTTP routes and lifespan tasks. No logic lives here."""
 
+from pathlib import Path
+
 import reflex as rx
 from starlette.applications import Starlette
 
@@ -35,6 +37,8 @@ from vdi_taxi.pages.session import session_end_page, session_page
 from vdi_taxi.security_headers import with_security_headers
 from vdi_taxi.socket_gate import with_socket_gate
 
+LOAD_GUARD = (Path(__file__).resolve().parent.parent / "assets" / "load_guard.js").read_text(encoding="utf-8")
+
 # Refuse to start on a bad configuration (e.g. a short secret in production).
 logs.configure(get_settings().log_level)  # our INFO lines on stderr, client tokens redacted
 runtime.configure()
@@ -45,6 +49,8 @@ app = rx.App(
     # mounts included), so every HTTP response has the security headers.
     api_transformer=[Starlette(routes=ROUTES), with_socket_gate, with_security_headers],
     head_components=[
+        # First, inline: catches a page part that failed to load (the network changed mid-load).
+        rx.el.script(LOAD_GUARD),
         # Plain tags in the prerendered head: rx.script would pull react-helmet into every page.
         # Versioned with the build (vdi_taxi/build.py): a deploy reaches installed apps on their next start.
         rx.el.script(src=versioned("/clock.js"), defer=True),
