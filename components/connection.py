@@ -1,6 +1,7 @@
 """Our own connection-lost banner, in place of Reflex's English toast about the websocket.
 
-It sits at the bottom of the screen so it never covers the header's controls, and it says what
+It sits at the bottom of the screen so it never covers the header's controls (while it is up, the
+page gets room at its end, assets/app.css, so its last controls scroll clear of it), and it says what
 is happening in words people use: the page lost the server and is reconnecting by itself.
 """
 
@@ -36,6 +37,7 @@ def connection_banner() -> rx.Component:
             padding="0.6em 1em",
             background="#7f1d1d",
             color="white",
+            class_name="connection-banner",
             data_testid="connection-banner",
         ),
     )

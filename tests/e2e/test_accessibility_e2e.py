@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pyotp
+import pytest
 from playwright.sync_api import Page, expect
 
 from services import bookings, dates, sessions, templates, users
@@ -307,9 +308,19 @@ def test_every_form_is_filled_by_its_labels_alone(live_app, new_context, account
     expect(page.locator("[data-testid=two-factor-on]")).to_be_visible()
 
 
-def test_a_lost_connection_shows_our_banner_at_the_bottom_and_goes_when_it_returns(live_app, new_context, account):
+@pytest.mark.parametrize(
+    "screen",
+    [
+        {"viewport": {"width": 1280, "height": 900}},
+        {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3},
+    ],
+    ids=["desktop", "phone"],
+)
+def test_a_lost_connection_shows_our_banner_at_the_bottom_and_goes_when_it_returns(
+    live_app, new_context, account, screen
+):
     anna = account("Анна")
-    ctx = new_context(viewport={"width": 1280, "height": 900})
+    ctx = new_context(**screen)
     ctx.add_init_script(CUTTABLE_SOCKET)
     page = ctx.new_page()
     login(page, live_app.url, anna)
@@ -317,13 +328,20 @@ def test_a_lost_connection_shows_our_banner_at_the_bottom_and_goes_when_it_retur
     page.evaluate("window.__cutConnection()")  # as on a server restart or a Wi-Fi drop
     banner = page.locator("[data-testid=connection-banner]")
     expect(banner).to_contain_text("Нет связи с сервером")  # it keeps trying, and says so
-    box, logout = banner.bounding_box(), page.get_by_role("button", name="Выйти").bounding_box()
-    assert box is not None and logout is not None
-    assert box["y"] + box["height"] >= 900 - 1, "the banner belongs at the bottom of the screen"
-    assert logout["y"] + logout["height"] <= box["y"], "the banner covers the header"
+    height = screen["viewport"]["height"]
+    box = banner.bounding_box()
+    assert box is not None and box["y"] + box["height"] >= height - 1, "the banner belongs at the bottom of the screen"
+    for control in ("Календарь", "Профиль", "Выйти"):
+        found = page.get_by_label(control, exact=True).first.bounding_box()
+        assert found is not None and found["y"] + found["height"] <= box["y"], f"the banner covers «{control}»"
+    # Scrolled to its end, the page's last card comes out from under the banner.
+    page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+    page.wait_for_function("Math.ceil(scrollY + innerHeight) >= document.scrollingElement.scrollHeight")
+    last, box = page.locator("[data-testid=slot-card]").last.bounding_box(), banner.bounding_box()
+    assert last["y"] + last["height"] <= box["y"], "the banner hides the end of the page"
     body = page.locator("body").inner_text()
     assert not [s for s in ENGLISH if s in body], body
-    shot(page, "connection-lost", full_page=False)
+    shot(page, f"connection-lost-{page.viewport_size['width']}", full_page=False)
     page.evaluate("window.__restoreConnection()")
     expect(banner).to_have_count(0)  # gone once the socket connects again
 
