@@ -12,14 +12,14 @@ from services import bookings, idle, queue, sessions
 from services.core import clock
 from services.core.db import session_scope
 from services.core.models import Room, Slot, SlotSession, User
-from services.rooms.base import STATE_LABELS
+from services.rooms.base import state_label
 
 log = logging.getLogger(__name__)
 
 
 def room_label(state: str) -> str:
     """What a card says of a room that is not ready («Комната запускается»); nothing when it is."""
-    return "" if state == "ready" else f"Комната {STATE_LABELS.get(state, STATE_LABELS['unknown'])}"
+    return "" if state == "ready" else f"Комната {state_label(state)}"
 
 
 @dataclass(frozen=True)

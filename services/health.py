@@ -15,7 +15,7 @@ from services.core.errors import Forbidden
 from services.core.models import Lease, Notification, Room, Slot, SlotSession, SystemStatus, User
 from services.core.plural import plural
 from services.rooms import base as rooms
-from services.rooms.base import STATE_LABELS, HostInfo, RoomActionUnsupported, RoomHealth, RoomUnavailable
+from services.rooms.base import HostInfo, RoomActionUnsupported, RoomHealth, RoomUnavailable, state_label
 
 ROOM_ACTIONS = {"restart": "перезапущена", "recreate": "пересоздана", "kick": "все отключены"}
 
@@ -100,7 +100,7 @@ def health(actor_id: int) -> Health:
                 idle.idle_state(*work_user, now).label if work_user else "",
                 (room.host or "") if room else "",
                 bool(room and room.host_pinned),
-                STATE_LABELS.get(room.state if room else "demo", STATE_LABELS["unknown"]),
+                state_label(room.state if room else "demo"),
             )
         )
     docker_label = (
@@ -166,7 +166,7 @@ def move_room(actor_id: int, slot_id: str, host: str, client_ip: str = "") -> st
             detail=f"Перенос комнаты на хост {host}" + (f" (с хоста {source})" if source and source != host else ""),
             client_ip=client_ip,
         )
-    return f"Комната {slot_id}: на хосте {host} ({STATE_LABELS.get(result.state, STATE_LABELS['unknown'])})"
+    return f"Комната {slot_id}: на хосте {host} ({state_label(result.state)})"
 
 
 def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -> str:
@@ -191,7 +191,7 @@ def room_action(actor_id: int, slot_id: str, action: str, client_ip: str = "") -
         return f"Не удалось: {exc}"
     with session_scope() as session:
         audit.record(session, f"room_{action}", actor_id=actor_id, subject=slot_id, client_ip=client_ip)
-    state = STATE_LABELS.get(result.state, STATE_LABELS["unknown"]) if isinstance(result, RoomHealth) else None
+    state = state_label(result.state) if isinstance(result, RoomHealth) else None
     return f"Комната {slot_id}: {ROOM_ACTIONS[action]}" + (f" ({state})" if state else "")
 
 

@@ -101,6 +101,3 @@ def audit_kinds(actor_id: int) -> list[KindOption]:
     with session_scope() as session:
         kinds = session.exec(select(AuditEvent.kind).distinct()).all()
     return sorted((KindOption(k, kind_label(k)) for k in kinds), key=lambda o: o.label)
-
-
-ROOM_ACTIONS = {"restart": "перезапущена", "recreate": "пересоздана", "kick": "все отключены"}

@@ -59,6 +59,11 @@ STATE_LABELS = {
 }
 
 
+def state_label(state: str | None) -> str:
+    """A room state as people read it; a state without a label (or no room) reads as unavailable."""
+    return STATE_LABELS.get(state or "unknown", STATE_LABELS["unknown"])
+
+
 @dataclass(frozen=True)
 class RoomHealth:
     slot_id: str

@@ -30,7 +30,7 @@ from services.core.models import Room, Slot, SystemStatus
 from services.core.settings import RoomSettings, get_settings
 from services.core.status import set_status
 from services.rooms import hosts as room_hosts
-from services.rooms.base import STATE_LABELS, HostInfo, RoomHealth, RoomUnavailable
+from services.rooms.base import HostInfo, RoomHealth, RoomUnavailable, state_label
 from services.rooms.neko import NekoClient
 
 log = logging.getLogger(__name__)
@@ -506,4 +506,4 @@ class RoomContainers:
 
     @staticmethod
     def state_label(room: Room | None) -> str:
-        return STATE_LABELS.get(room.state if room else "unknown", STATE_LABELS["unknown"])
+        return state_label(room.state if room else None)

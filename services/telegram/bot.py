@@ -14,7 +14,7 @@ from services.core.access import acts_as_admin
 from services.core.db import session_scope
 from services.core.errors import DomainError
 from services.core.models import Room, SystemStatus, User
-from services.rooms.base import STATE_LABELS, RoomUnavailable
+from services.rooms.base import RoomUnavailable, state_label
 from services.telegram import linking
 
 # Where a command comes from, in the audit journal's address column.
@@ -79,7 +79,7 @@ def _health_text() -> str:
         mark = "🟢" if room.state == "ready" else "🔴"
         card = busy.get(room.slot_id)
         who = f" ({card.occupant_name})" if card and card.busy else ""
-        lines.append(f"{mark} {room.slot_id}: {STATE_LABELS.get(room.state, STATE_LABELS['unknown'])}{who}")
+        lines.append(f"{mark} {room.slot_id}: {state_label(room.state)}{who}")
     return "\n".join(lines)
 
 
