@@ -188,7 +188,7 @@ def ssh_docker_host(docker_engine_b, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings for the Docker room provider against the test engine, isolated per test."""
-    from tests.docker_support import room_env
+    from tests.docker_support import remove_rooms, room_env
 
     instance = f"t{uuid.uuid4().hex[:8]}"
     for key, value in room_env(docker_engine, tmp_path, instance, rooms=4).items():
@@ -197,10 +197,7 @@ def docker_rooms(docker_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     runtime.reset()
     yield instance
     _join_background_work()  # let room resets finish before their containers go
-    client = docker_engine.client()
-    for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
-        c.remove(force=True)
-    client.close()
+    remove_rooms(instance, docker_engine)
 
 
 def _stage(item: pytest.Item) -> int:

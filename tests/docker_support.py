@@ -176,6 +176,20 @@ def ensure_standin_image(client: docker.DockerClient) -> str:
     return tag
 
 
+def remove_rooms(instance: str, *engines: Engine) -> None:
+    """Remove every container of one installation (its `VDI_ROOM_INSTANCE`) from these engines,
+    whatever state they are in; an engine that has stopped is skipped."""
+    for engine in engines:
+        if engine.proc.poll() is not None:
+            continue
+        client = engine.client()
+        try:
+            for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
+                c.remove(force=True)
+        finally:
+            client.close()
+
+
 def room_env(engine: Engine, data_dir: Path, instance: str, rooms: int = 10) -> dict[str, str]:
     """Settings for the Docker room provider on this engine: its own instance label and data,
     port blocks checked free (TCP for HTTP, UDP for WebRTC) away from the ephemeral range."""

@@ -33,7 +33,7 @@ def engine_b(docker_engine_b):
 
 @pytest.fixture
 def two_hosts(docker_engine, engine_b, tmp_path, monkeypatch, database):
-    from tests.docker_support import room_env
+    from tests.docker_support import remove_rooms, room_env
 
     instance = f"h{uuid.uuid4().hex[:8]}"
     for key, value in room_env(docker_engine, tmp_path, instance, rooms=6).items():
@@ -43,13 +43,7 @@ def two_hosts(docker_engine, engine_b, tmp_path, monkeypatch, database):
     monkeypatch.setenv("VDI_ROOM_READY_TIMEOUT", "30")
     reset_runtime()
     yield instance
-    for engine in (docker_engine, engine_b):
-        if engine.proc.poll() is not None:
-            continue
-        client = engine.client()
-        for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
-            c.remove(force=True)
-        client.close()
+    remove_rooms(instance, docker_engine, engine_b)
 
 
 def add_slot(slot_id: str) -> None:

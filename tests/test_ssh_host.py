@@ -40,7 +40,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 def ssh_hosts(docker_engine, docker_engine_b, ssh_docker_host, tmp_path, monkeypatch, database):
     """Rooms on `a` (the first engine's socket) and `s` (the second engine, through sshd)."""
-    from tests.docker_support import room_env
+    from tests.docker_support import remove_rooms, room_env
 
     instance = f"s{uuid.uuid4().hex[:8]}"
     for key, value in room_env(docker_engine, tmp_path, instance, rooms=6).items():
@@ -51,11 +51,7 @@ def ssh_hosts(docker_engine, docker_engine_b, ssh_docker_host, tmp_path, monkeyp
     reset_runtime()
     yield instance
     reset_runtime()
-    for engine in (docker_engine, docker_engine_b):  # cleaned up directly, whatever became of sshd
-        client = engine.client()
-        for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={instance}"}):
-            c.remove(force=True)
-        client.close()
+    remove_rooms(instance, docker_engine, docker_engine_b)  # directly, whatever became of sshd
 
 
 def test_a_room_placed_or_pinned_on_the_ssh_host_runs_there_and_answers(

@@ -71,6 +71,14 @@ def _use_live_database(live_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> It
     yield
 
 
+def use_app_settings(app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point this test process's services at every VDI_* setting of an app a module started itself."""
+    for key, value in app.env.items():
+        if key.startswith("VDI_"):
+            monkeypatch.setenv(key, value)
+    runtime.reset()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:

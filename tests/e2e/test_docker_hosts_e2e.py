@@ -10,11 +10,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from services import runtime
 from services.core.db import session_scope
 from services.core.models import Room
-from tests.docker_support import room_env
-from tests.e2e.conftest import ARTIFACTS, login, shot
+from tests.docker_support import remove_rooms, room_env
+from tests.e2e.conftest import ARTIFACTS, login, shot, use_app_settings
 from tests.live_server import LiveApp, start_live_app
 
 pytestmark = pytest.mark.docker
@@ -28,19 +27,12 @@ def hosts_app(docker_engine, docker_engine_b, tmp_path_factory: pytest.TempPathF
     env["VDI_DOCKER_CERT_DIR"] = str(docker_engine_b.certs)
     with start_live_app(data, ARTIFACTS / "live-app-hosts.log", web_dir="hosts", **env) as app:
         yield app
-    for engine in (docker_engine, docker_engine_b):
-        client = engine.client()
-        for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={env['VDI_ROOM_INSTANCE']}"}):
-            c.remove(force=True)
-        client.close()
+    remove_rooms(env["VDI_ROOM_INSTANCE"], docker_engine, docker_engine_b)
 
 
 @pytest.fixture(autouse=True)
 def _use_live_database(hosts_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in hosts_app.env.items():
-        if key.startswith("VDI_"):
-            monkeypatch.setenv(key, value)
-    runtime.reset()
+    use_app_settings(hosts_app, monkeypatch)
     yield
 
 

@@ -13,12 +13,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from services import runtime
 from services.core.db import session_scope
 from services.core.models import Room
 from services.rooms import base as rooms
-from tests.docker_support import room_env
-from tests.e2e.conftest import ARTIFACTS, login, shot
+from tests.docker_support import remove_rooms, room_env
+from tests.e2e.conftest import ARTIFACTS, login, shot, use_app_settings
 from tests.live_server import LiveApp, start_live_app
 
 pytestmark = pytest.mark.docker
@@ -31,18 +30,12 @@ def docker_app(docker_engine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with start_live_app(data, ARTIFACTS / "live-app-docker.log", web_dir="docker", **env) as app:
         yield app
     # Rooms outlive the app by design (restart policy); the next tests need the CPU back.
-    client = docker_engine.client()
-    for c in client.containers.list(all=True, filters={"label": f"vdi_taxi.instance={env['VDI_ROOM_INSTANCE']}"}):
-        c.remove(force=True)
-    client.close()
+    remove_rooms(env["VDI_ROOM_INSTANCE"], docker_engine)
 
 
 @pytest.fixture(autouse=True)
 def _use_live_database(docker_app: LiveApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in docker_app.env.items():
-        if key.startswith("VDI_"):
-            monkeypatch.setenv(key, value)
-    runtime.reset()
+    use_app_settings(docker_app, monkeypatch)
     yield
 
 
