@@ -44,7 +44,7 @@ def elapsed(since_ms, mode: str = "clock", **props) -> rx.Component:
 
 def warning_bar(*children: rx.Component, data_testid: str, **props) -> rx.Component:
     """An amber bar across the session page asking for the person's attention (an alert)."""
-    style = {
+    defaults = {
         "align": "center",
         "width": "100%",
         "padding": "0.4em 1em",
@@ -52,7 +52,7 @@ def warning_bar(*children: rx.Component, data_testid: str, **props) -> rx.Compon
         "color": "#fbbf24",
         "role": "alert",
     }
-    return rx.hstack(*children, data_testid=data_testid, **{**style, **props})
+    return rx.hstack(*children, data_testid=data_testid, **{**defaults, **props})
 
 
 def confirm(

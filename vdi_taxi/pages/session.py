@@ -116,8 +116,7 @@ def _top_bar() -> rx.Component:
         ),
         _title(),
         rx.cond(
-            _ended_elsewhere(),
-            rx.fragment(),
+            ~_ended_elsewhere(),
             rx.hstack(
                 rx.icon_button(
                     rx.icon("maximize-2", size=18),
