@@ -252,7 +252,7 @@ def test_every_form_is_filled_by_its_labels_alone(live_app, new_context, account
         "Категория": ("category", "Код"),
         "Цвет": ("category_accent", "#22c55e"),
         "URL": ("url", "https://example.org/"),
-        "Продление": ("renewal_date", "31.12.2026"),
+        "Продление": ("renewal_date", "2026-12-31"),
         "Макс. сессия, мин": ("max_session_minutes", "120"),
         "Простой, мин": ("idle_minutes", "10"),
         "Логин подписки": ("login", "team@example.org"),
